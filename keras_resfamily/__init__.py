@@ -1,0 +1,19 @@
+"""keras_resfamily: the ResNet family for Keras 3, computing exactly what the reference models compute."""
+
+from keras_resfamily import zoo  # noqa: F401  (registers the model rows)
+from keras_resfamily import layers
+from keras_resfamily.builder import build_model
+from keras_resfamily.constructors import CONSTRUCTORS, create_model
+from keras_resfamily.convert import WeightsMismatchError, load_timm_state_dict
+from keras_resfamily.preprocessing import decode_predictions, preprocess_input
+from keras_resfamily.specs import ModelSpec, get_spec, list_models, register_model
+
+__version__ = "0.1.0"
+
+globals().update(CONSTRUCTORS)
+
+__all__ = [
+    "ModelSpec", "WeightsMismatchError", "build_model", "create_model", "decode_predictions",
+    "get_spec", "layers", "list_models", "load_timm_state_dict", "preprocess_input", "register_model",
+    *CONSTRUCTORS,
+]

@@ -1,0 +1,74 @@
+"""Argument checks with keras.applications' wording: each error says what was received and what is allowed."""
+
+import keras
+
+POOLING_OPTIONS = (None, "avg", "max")
+
+
+def check_pooling(pooling):
+    if pooling not in POOLING_OPTIONS:
+        raise ValueError(
+            "The `pooling` argument should be one of None (4D feature map), 'avg' or 'max'. "
+            f"Received: pooling={pooling!r}"
+        )
+
+
+def check_classes(classes, include_top, pretrained):
+    if not isinstance(classes, int) or isinstance(classes, bool) or classes < 1:
+        raise ValueError(f"`classes` must be a positive integer. Received: classes={classes!r}")
+    if pretrained and include_top and classes != 1000:
+        raise ValueError(
+            "If using `weights='imagenet'` with `include_top=True`, `classes` should be 1000. "
+            f"Received classes={classes}. Use `include_top=False` to put your own classifier on "
+            "the pretrained backbone."
+        )
+
+
+def check_classifier_activation(activation, include_top, pretrained):
+    if pretrained and include_top and activation not in (None, "softmax"):
+        raise ValueError(
+            "Only `None` and `softmax` activations are allowed for the `classifier_activation` "
+            "argument when using pretrained weights, with `include_top=True`; Received: "
+            f"classifier_activation={activation!r}"
+        )
+    if activation is not None:
+        keras.activations.get(activation)  # raises for unknown names
+
+
+def check_rate(value, what):
+    if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+        raise ValueError(f"`{what}` must be a float in [0, 1). Received: {what}={value!r}")
+
+
+def check_data_format():
+    if keras.config.image_data_format() != "channels_last":
+        raise ValueError(
+            "keras_resfamily models are built for image_data_format='channels_last'. Received: "
+            f"keras.config.image_data_format()={keras.config.image_data_format()!r}"
+        )
+
+
+def check_input_shape(input_shape, min_size, pretrained):
+    """Validate (height, width, channels); returns it as a tuple. None -> (None, None, 3)."""
+    if input_shape is None:
+        return (None, None, 3)
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 3 or not all(
+        d is None or (isinstance(d, int) and not isinstance(d, bool)) for d in input_shape
+    ):
+        raise ValueError(
+            "`input_shape` must be a tuple of three integers (height, width, channels) in "
+            f"channels_last format; height and width may be None. Received: input_shape={input_shape!r}"
+        )
+    height, width, channels = input_shape
+    if channels is None or channels < 1:
+        raise ValueError(f"The number of input channels must be a positive integer. Received: input_shape={input_shape}")
+    if pretrained and channels != 3:
+        raise ValueError(
+            "When loading pretrained weights the input must have 3 channels; "
+            f"Received `input_shape={tuple(input_shape)}`"
+        )
+    if any(d is not None and d < min_size for d in (height, width)):
+        raise ValueError(
+            f"Input size must be at least {min_size}x{min_size}; Received: input_shape={tuple(input_shape)}"
+        )
+    return tuple(input_shape)

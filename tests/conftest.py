@@ -1,0 +1,25 @@
+"""Test-session setup shared by every test module."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# torch must be imported before TensorFlow: the other order segfaults when both run kernels
+# in one process (conflicting bundled runtime libraries).
+try:
+    import timm  # noqa: F401
+    import torch
+
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+except ImportError:  # parity tests skip themselves without torch
+    torch = None
+
+import keras  # noqa: E402
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _float32_policy():
+    """Tests that change the global dtype policy must not leak it."""
+    yield
+    keras.config.set_dtype_policy("float32")
