@@ -4,11 +4,14 @@ Each factory takes the channel count of the tensor it gates, the layer name and 
 `attention_args`, and returns a Keras layer mapping (B, H, W, C) -> (B, H, W, C).
 """
 
-from keras_resfamily.layers import EfficientChannelAttention, SqueezeExcite
+from keras_resfamily.layers import EfficientChannelAttention, GatherExcite, GlobalContext, SqueezeExcite
 
 ATTENTION = {
     "se": lambda channels, name, **args: SqueezeExcite(name=name, **args),
     "eca": lambda channels, name, **args: EfficientChannelAttention(name=name, **args),
+    # GCNet global context, add fusion by default (== timm "gca").
+    "gc": lambda channels, name, **args: GlobalContext(name=name, **args),
+    "ge": lambda channels, name, **args: GatherExcite(name=name, **args),
 }
 
 

@@ -1,5 +1,7 @@
 """The one generic builder: spec -> stem -> stages -> head, with keras.applications arguments."""
 
+import dataclasses
+
 import keras
 
 from keras_resfamily import validation
@@ -7,7 +9,7 @@ from keras_resfamily.blocks import BLOCKS, BlockConfig
 from keras_resfamily.blocks.common import batch_norm, relu
 from keras_resfamily.layouts import LAYOUTS, block_name
 from keras_resfamily.specs import ModelSpec, get_spec
-from keras_resfamily.stems import STEMS
+from keras_resfamily.stems import STEMS, stem_stride
 
 
 def _model_inputs(input_tensor, input_shape):
@@ -39,20 +41,22 @@ def _stages(x, spec: ModelSpec, drop_path_rate):
     )
     total = sum(spec.depths)
     index = 0
-    stride = 4 if spec.stem_pool != "none" or spec.stem.startswith("conv7") else 1
+    stride = stem_stride(spec)
     features = {}
     for stage, (depth, planes, first_stride) in enumerate(zip(spec.depths, spec.widths, spec.strides)):
         for block in range(depth):
             # Linearly increasing drop-path rate over all blocks (timm / Huang et al.).
             rate = drop_path_rate * index / max(total - 1, 1)
             x = block_type.fn(
-                x, planes, first_stride if block == 0 else 1, config, block_name(layout, stage, block), rate
+                x, planes, first_stride if block == 0 else 1,
+                dataclasses.replace(config, stage_index=stage, block_index=block),
+                block_name(layout, stage, block), rate,
             )
             index += 1
         stride *= first_stride
         features[f"stride{stride}"] = x
     if layout.final_norm:
-        x = relu(batch_norm(x, layout.final_norm), f"{layout.final_norm}.act")
+        x = relu(batch_norm(x, layout.final_norm), f"{layout.final_norm}-act")
         features[f"stride{stride}"] = x
     return x, features
 

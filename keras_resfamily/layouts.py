@@ -1,4 +1,8 @@
-"""Layer naming schemes. Names mirror the reference module paths, so checkpoints map by name."""
+"""Layer naming schemes. Names are the reference module paths with '.' written as '-'.
+
+("layer1.0.conv1" -> "layer1-0-conv1"): checkpoints map by name, and the names stay valid variable
+paths for every Keras backend (torch forbids '.' in parameter names).
+"""
 
 import dataclasses
 from typing import Optional
@@ -13,9 +17,11 @@ class Layout:
 
 
 LAYOUTS = {
-    "resnet": Layout(block="layer{stage1}.{block}", classifier="fc"),
-    "resnetv2": Layout(block="stages.{stage}.blocks.{block}", classifier="head.fc", final_norm="norm",
-                       dropout="head.drop"),
+    "resnet": Layout(block="layer{stage1}-{block}", classifier="fc"),
+    "resnetv2": Layout(block="stages-{stage}-blocks-{block}", classifier="head-fc", final_norm="norm",
+                       dropout="head-drop"),
+    # timm byobnet (RepVGG, GC-ResNet-T): stages.N.M, head.fc
+    "byob": Layout(block="stages-{stage}-{block}", classifier="head-fc", dropout="head-drop"),
 }
 
 

@@ -6,7 +6,7 @@ from typing import Optional
 import keras
 
 from keras_resfamily.attention import make_attention
-from keras_resfamily.layers import StochasticDepth
+from keras_resfamily.layers import GroupedConv2D, StochasticDepth
 
 # PyTorch BatchNorm defaults: momentum 0.1 of the new value == Keras momentum 0.9; eps 1e-5.
 BN_MOMENTUM = 0.9
@@ -25,6 +25,8 @@ class BlockConfig:
     attention: Optional[str] = None
     attention_args: tuple = ()
     block_args: tuple = ()
+    stage_index: int = 0  # where the block sits (set by the builder): per-stage / per-block rules
+    block_index: int = 0
 
 
 def reference_padding(kernel_size, stride=1, dilation=1):
@@ -38,8 +40,9 @@ def conv2d(x, filters, kernel_size, name, strides=1, groups=1, dilation_rate=1, 
     pad = reference_padding(kernel_size, strides, dilation_rate)
     symmetric_same = strides == 1 and kernel_size % 2 == 1
     if pad and not symmetric_same:
-        x = keras.layers.ZeroPadding2D(pad, name=f"{name}.pad")(x)
-    return keras.layers.Conv2D(
+        x = keras.layers.ZeroPadding2D(pad, name=f"{name}-pad")(x)
+    # Same variables and outputs as Conv2D; grouped convs run per group on CPU (~100x faster backward).
+    return (GroupedConv2D if groups > 1 else keras.layers.Conv2D)(
         filters,
         kernel_size,
         strides=strides,
@@ -66,7 +69,11 @@ def relu(x, name):
 
 
 def attention(x, config: BlockConfig, name):
-    layer = make_attention(config.attention, x.shape[-1], name, config.attention_args)
+    args = dict(config.attention_args)
+    stages = args.pop("stages", None)  # attention in these 0-based stages only (GCNet: c3-c5)
+    if stages is not None and config.stage_index not in stages:
+        return x
+    layer = make_attention(config.attention, x.shape[-1], name, tuple(args.items()))
     return x if layer is None else layer(x)
 
 
@@ -90,8 +97,8 @@ def projection_shortcut(x, out_channels, stride, avg_down, name):
     if avg_down:
         if stride > 1:
             # ceil_mode + count_include_pad=False in the reference == 'same' padding here.
-            x = keras.layers.AveragePooling2D(2, stride, padding="same", name=f"{name}.0")(x)
-        x = conv2d(x, out_channels, 1, name=f"{name}.1")
-        return batch_norm(x, name=f"{name}.2")
-    x = conv2d(x, out_channels, 1, strides=stride, name=f"{name}.0")
-    return batch_norm(x, name=f"{name}.1")
+            x = keras.layers.AveragePooling2D(2, stride, padding="same", name=f"{name}-0")(x)
+        x = conv2d(x, out_channels, 1, name=f"{name}-1")
+        return batch_norm(x, name=f"{name}-2")
+    x = conv2d(x, out_channels, 1, strides=stride, name=f"{name}-0")
+    return batch_norm(x, name=f"{name}-1")

@@ -12,12 +12,12 @@ from keras_resfamily.layers.utils import make_divisible
 
 
 def _preact(x, name):
-    return relu(batch_norm(x, name), f"{name}.act")
+    return relu(batch_norm(x, name), f"{name}-act")
 
 
 def _shortcut(x, x_preact, out_channels, stride, name):
     if stride != 1 or x.shape[-1] != out_channels:
-        return conv2d(x_preact, out_channels, 1, strides=stride, name=f"{name}.downsample.conv")
+        return conv2d(x_preact, out_channels, 1, strides=stride, name=f"{name}-downsample-conv")
     return x
 
 
@@ -25,19 +25,19 @@ def preact_bottleneck_block(x, planes, stride, config: BlockConfig, name, drop_p
     out_channels = planes * 4
     mid = make_divisible(out_channels * 0.25)
     check_groups(mid, config.cardinality)
-    x_preact = _preact(x, f"{name}.norm1")
+    x_preact = _preact(x, f"{name}-norm1")
     shortcut = _shortcut(x, x_preact, out_channels, stride, name)
-    y = conv2d(x_preact, mid, 1, name=f"{name}.conv1")
-    y = conv2d(_preact(y, f"{name}.norm2"), mid, 3, strides=stride, groups=config.cardinality, name=f"{name}.conv2")
-    y = conv2d(_preact(y, f"{name}.norm3"), out_channels, 1, name=f"{name}.conv3")
-    y = drop_path(y, drop_path_rate, f"{name}.drop_path")
-    return keras.layers.Add(name=f"{name}.add")([y, shortcut])
+    y = conv2d(x_preact, mid, 1, name=f"{name}-conv1")
+    y = conv2d(_preact(y, f"{name}-norm2"), mid, 3, strides=stride, groups=config.cardinality, name=f"{name}-conv2")
+    y = conv2d(_preact(y, f"{name}-norm3"), out_channels, 1, name=f"{name}-conv3")
+    y = drop_path(y, drop_path_rate, f"{name}-drop_path")
+    return keras.layers.Add(name=f"{name}-add")([y, shortcut])
 
 
 def preact_basic_block(x, planes, stride, config: BlockConfig, name, drop_path_rate=0.0):
-    x_preact = _preact(x, f"{name}.norm1")
+    x_preact = _preact(x, f"{name}-norm1")
     shortcut = _shortcut(x, x_preact, planes, stride, name)
-    y = conv2d(x_preact, planes, 3, strides=stride, name=f"{name}.conv1")
-    y = conv2d(_preact(y, f"{name}.norm2"), planes, 3, name=f"{name}.conv2")
-    y = drop_path(y, drop_path_rate, f"{name}.drop_path")
-    return keras.layers.Add(name=f"{name}.add")([y, shortcut])
+    y = conv2d(x_preact, planes, 3, strides=stride, name=f"{name}-conv1")
+    y = conv2d(_preact(y, f"{name}-norm2"), planes, 3, name=f"{name}-conv2")
+    y = drop_path(y, drop_path_rate, f"{name}-drop_path")
+    return keras.layers.Add(name=f"{name}-add")([y, shortcut])

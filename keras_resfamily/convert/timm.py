@@ -1,7 +1,8 @@
 """Load a timm / torchvision `state_dict` into a keras_resfamily model, by layer name.
 
-Keras layer names equal the reference module paths, so the PyTorch key of a Keras variable is its
-path with '/' replaced by '.' and the variable name translated (kernel -> weight, gamma -> weight,
+Keras layer names are the reference module paths with '.' written as '-' (the Keras torch backend
+keys variables by path and torch forbids '.' there; reference names never contain '-'). So the
+PyTorch key of a Keras variable is its path with '/' and '-' replaced by '.' and the variable name translated (kernel -> weight, gamma -> weight,
 moving_mean -> running_mean, ...). Kernels are transposed from PyTorch's OIHW layout. Every
 variable must be matched exactly once, with the right shape: a checkpoint for another
 architecture fails with the mismatching names, never loads partially.
@@ -32,10 +33,15 @@ def _layers_by_path(model):
     return {layer.path: layer for layer in model._flatten_layers(include_self=False, recursive=True)}
 
 
+def reference_name(keras_name):
+    """Reference module path of a Keras layer name or path ("layer1-0/se" -> "layer1.0.se")."""
+    return keras_name.replace("/", ".").replace("-", ".")
+
+
 def torch_key(variable):
     """The PyTorch state_dict key of a Keras variable of a keras_resfamily model."""
     owner, _, var_name = variable.path.rpartition("/")
-    return owner.replace("/", ".") + "." + VARIABLE_NAMES.get(var_name, var_name)
+    return reference_name(owner) + "." + VARIABLE_NAMES.get(var_name, var_name)
 
 
 def to_keras_layout(array, layer, var_name):

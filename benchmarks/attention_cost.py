@@ -1,0 +1,120 @@
+"""Inference cost of attention-style ResNets relative to ResNet-50, ours (Keras) and timm (PyTorch).
+
+For every model: images/second at batch 8, float32, CPU, warm-up runs excluded, median of
+`--runs` timed batches, with the same thread count for TensorFlow and PyTorch; then the cost
+ratio time(model) / time(ResNet50) on each side. A name may end in ":deploy" for the inference
+form (keras_resfamily.deploy.reparameterize / timm's reparameterize_model).
+
+    python3 benchmarks/attention_cost.py [--models ResNeSt50 SKResNeXt50_32x4d ...] [--size 160]
+        [--batch 8] [--runs 5] [--threads N] [--no-timm]
+
+Not a test: numbers depend on the machine and its load.
+"""
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+DEFAULT_MODELS = ["ResNet50", "ResNeSt50", "SKResNeXt50_32x4d", "Res2Net50_26w_4s"]
+BASELINE = "ResNet50"
+
+
+def _median_seconds(run, warmup, runs):
+    for _ in range(warmup):
+        run()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def _split(entry):
+    name, _, form = entry.partition(":")
+    if form not in ("", "deploy"):
+        raise ValueError(f"Model entries are NAME or NAME:deploy; received {entry!r}")
+    return name, form == "deploy"
+
+
+def keras_seconds(entry, images, warmup, runs):
+    import keras_resfamily as kr
+
+    name, deploy = _split(entry)
+    model = kr.create_model(name, input_shape=images.shape[1:])
+    if deploy:
+        model = kr.reparameterize(model)
+    return _median_seconds(lambda: model.predict_on_batch(images), warmup, runs)
+
+
+def timm_seconds(entry, images, warmup, runs):
+    import timm
+    import torch
+
+    import keras_resfamily as kr
+
+    name, deploy = _split(entry)
+    reference = kr.get_spec(name).reference
+    if reference is None:
+        return None
+    model = timm.create_model(reference, pretrained=False).eval()
+    if deploy:
+        from timm.utils.model import reparameterize_model
+
+        model = reparameterize_model(model)
+    batch = torch.from_numpy(images.transpose(0, 3, 1, 2).copy())
+
+    def run():
+        with torch.inference_mode():
+            model(batch)
+
+    return _median_seconds(run, warmup, runs)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
+    parser.add_argument("--size", type=int, default=160)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--no-timm", action="store_true", help="time only the Keras models")
+    args = parser.parse_args()
+    models = list(dict.fromkeys([BASELINE] + args.models))  # the baseline first, no duplicates
+
+    use_timm = not args.no_timm
+    if use_timm:  # torch must be imported before TensorFlow (conflicting bundled runtimes)
+        import torch
+
+        torch.set_num_threads(args.threads)
+    import numpy as np
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    import keras
+
+    images = np.random.default_rng(0).normal(size=(args.batch, args.size, args.size, 3)).astype("float32")
+    print(f"backend={keras.backend.backend()} batch={args.batch} size={args.size} threads={args.threads} "
+          f"runs={args.runs} (median, {args.warmup} warm-up runs excluded)")
+    rows = {}
+    for entry in models:
+        ours = keras_seconds(entry, images, args.warmup, args.runs)
+        theirs = timm_seconds(entry, images, args.warmup, args.runs) if use_timm else None
+        rows[entry] = (ours, theirs)
+        keras.backend.clear_session()
+
+    base_ours, base_theirs = rows[BASELINE]
+    print(f"{'model':26s} {'keras img/s':>11s} {'x ResNet50':>10s} {'timm img/s':>11s} {'x ResNet50':>10s}")
+    for entry, (ours, theirs) in rows.items():
+        timm_cols = (f"{args.batch / theirs:11.1f} {theirs / base_theirs:10.2f}"
+                     if theirs is not None and base_theirs is not None else f"{'-':>11s} {'-':>10s}")
+        print(f"{entry:26s} {args.batch / ours:11.1f} {ours / base_ours:10.2f} {timm_cols}")
+
+
+if __name__ == "__main__":
+    main()

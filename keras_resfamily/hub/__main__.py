@@ -1,0 +1,125 @@
+"""Command line: python -m keras_resfamily.hub list|download|convert|verify ...
+
+    list [MODEL]                 models with published weights, or one model's checkpoints
+    download MODEL [WEIGHTS]     fetch into the cache (WEIGHTS: imagenet, a tag or hf://...)
+    convert MODEL [WEIGHTS]      fetch, convert and cache the Keras weights (--no-top, --output)
+    verify [MODEL]               re-hash cached files against their known sha256
+
+The cache is $KERAS_RESFAMILY_HOME (default ~/.keras/keras_resfamily).
+"""
+
+import argparse
+import os
+import shutil
+import sys
+
+from keras_resfamily import hub
+from keras_resfamily.hub import cache, registry
+from keras_resfamily.specs import all_specs, get_spec
+
+
+def _list(args):
+    if args.model:
+        spec = get_spec(args.model)
+        rows = hub.list_weights(spec.name)
+        if not rows:
+            print(registry.available_description(spec))
+            return 0
+        print(f"{spec.name} (timm {spec.reference}); 'imagenet' = {rows[0]['tag']}")
+        for row in rows:
+            mark = "*" if row["default"] else " "
+            size = "x".join(str(d) for d in row["input_size"][:2])
+            license_name = row["license"] or "?"
+            print(f" {mark} {row['tag']:<28} {size:>7}  crop {row['crop_pct']:<5} {license_name:<14} {row['source']}")
+        return 0
+    for spec in all_specs():
+        entries = registry.entries_for(spec)
+        if entries:
+            print(f"{spec.name:<24} {spec.reference:<24} default {entries[0].tag:<24} {len(entries)} checkpoint(s)")
+    return 0
+
+
+def _download(args):
+    path, sha256 = hub.download_weights(args.model, args.weights, show_progress=True)
+    print(f"{path}\nsha256 {sha256}")
+    return 0
+
+
+def _convert(args):
+    import keras_resfamily
+
+    model = keras_resfamily.create_model(args.model, weights=args.weights, include_top=not args.no_top)
+    path, sha256 = hub.download_weights(args.model, args.weights, show_progress=False)
+    converted = hub.convert.converted_path(path, get_spec(args.model), model, sha256)
+    if args.output:
+        if not args.output.endswith(".weights.h5"):
+            raise SystemExit(f"--output must end with .weights.h5; received {args.output!r}")
+        shutil.copyfile(converted, args.output)
+        converted = args.output
+    print(converted)
+    return 0
+
+
+def _cached_files(model):
+    """(path, known sha256 or None, label) of each cached checkpoint, for one model or all."""
+    specs = [get_spec(model)] if model else all_specs()
+    known = {}
+    for spec in specs:
+        for entry in registry.entries_for(spec):
+            known[cache.cache_path(entry.source)] = (entry.source.sha256, f"{spec.name} {entry.tag}")
+    if model:
+        return [(p, sha, label) for p, (sha, label) in known.items() if os.path.exists(p)]
+    found = []
+    for root, _, files in os.walk(cache.cache_home()):
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            if name.endswith(".safetensors"):
+                sha, label = known.get(path, (None, os.path.relpath(path, cache.cache_home())))
+                found.append((path, sha, label))
+    return found
+
+
+def _verify(args):
+    failures = 0
+    files = _cached_files(args.model)
+    for path, registry_sha, label in files:
+        expected = registry_sha or cache.recorded_sha256(path)
+        actual = cache.sha256_of(path)
+        if expected is None:
+            status = "UNVERIFIED (no known hash)"
+        elif actual == expected:
+            status = "OK"
+        else:
+            status = f"MISMATCH (expected {expected})"
+            failures += 1
+        print(f"{status:<10} {label}  sha256 {actual}  {path}")
+    if not files:
+        print(f"No cached checkpoints under {cache.cache_home()}.")
+    return 1 if failures else 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m keras_resfamily.hub", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    listing = commands.add_parser("list", help="models with published weights, or one model's checkpoints")
+    listing.add_argument("model", nargs="?")
+    for name, help_text in (("download", "fetch a checkpoint into the cache"),
+                            ("convert", "fetch and convert a checkpoint to Keras weights")):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("model", help="constructor or timm name, e.g. ResNet50 or resnet50")
+        command.add_argument("weights", nargs="?", default="imagenet", help="imagenet, a tag, or hf://owner/repo")
+    commands.choices["convert"].add_argument("--no-top", action="store_true", help="without the classifier")
+    commands.choices["convert"].add_argument("--output", help="also copy the converted .weights.h5 here")
+    verify = commands.add_parser("verify", help="re-hash cached checkpoints")
+    verify.add_argument("model", nargs="?")
+    args = parser.parse_args(argv)
+    handler = {"list": _list, "download": _download, "convert": _convert, "verify": _verify}[args.command]
+    try:
+        return handler(args)
+    except (ValueError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The published weights of each model: entries per timm name, read from data/pretrained_weights.json.
+
+The JSON is generated at dev time from timm's pretrained configs by `generate_registry.py`; the
+runtime never imports timm or torch. Lookup goes spec.reference (the timm name) -> entries.
+"""
+
+import dataclasses
+import functools
+import json
+import os
+from typing import Optional, Tuple
+
+from keras_resfamily.hub.sources import Source
+
+REGISTRY_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "pretrained_weights.json")
+IMAGENET_ALIAS = "imagenet"
+
+
+@dataclasses.dataclass(frozen=True)
+class WeightsEntry:
+    """One published checkpoint of a model and the preprocessing it was trained with."""
+
+    reference: str  # timm architecture name
+    tag: str  # timm pretrained tag, e.g. "a1_in1k"
+    source: Source
+    is_default: bool
+    input_size: Tuple[int, int, int]  # (channels, height, width) as timm writes it
+    crop_pct: float
+    interpolation: str
+    mean: Tuple[float, float, float]
+    std: Tuple[float, float, float]
+    num_classes: int  # 0: the checkpoint has no classifier (backbone only)
+    license: Optional[str]
+    classifier: str  # checkpoint key prefix of the classifier, e.g. "fc" or "head.fc"
+
+    @property
+    def timm_name(self) -> str:
+        return f"{self.reference}.{self.tag}"
+
+
+def _entry(reference, default_tag, row) -> WeightsEntry:
+    source = Source(hf_repo=row["hf_repo"], filename=row["filename"], revision=row["revision"],
+                    url=row["url"], sha256=row["sha256"])
+    return WeightsEntry(
+        reference=reference, tag=row["tag"], source=source, is_default=row["tag"] == default_tag,
+        input_size=tuple(row["input_size"]), crop_pct=row["crop_pct"], interpolation=row["interpolation"],
+        mean=tuple(row["mean"]), std=tuple(row["std"]), num_classes=row["num_classes"], license=row["license"],
+        classifier=row["classifier"],
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def load_registry(path=REGISTRY_FILE) -> "dict[str, tuple[WeightsEntry, ...]]":
+    """timm name -> its entries, the default first."""
+    with open(path) as f:
+        models = json.load(f)["models"]
+    table = {}
+    for reference, model in models.items():
+        entries = [_entry(reference, model["default"], row) for row in model["weights"]]
+        table[reference] = tuple(sorted(entries, key=lambda e: not e.is_default))
+    return table
+
+
+def entries_for(spec) -> "tuple[WeightsEntry, ...]":
+    """All published weights of a ModelSpec (empty when its reference has none)."""
+    if not spec.reference:
+        return ()
+    return load_registry().get(spec.reference, ())
+
+
+def find_entry(spec, weights) -> Optional[WeightsEntry]:
+    """The entry named by `weights` ("imagenet", a tag or "<timm name>.<tag>"), or None."""
+    if not isinstance(weights, str):
+        return None
+    entries = entries_for(spec)
+    if weights == IMAGENET_ALIAS:
+        return entries[0] if entries else None
+    for entry in entries:
+        if weights in (entry.tag, entry.timm_name):
+            return entry
+    return None
+
+
+def available_description(spec) -> str:
+    """A sentence listing what `weights=` accepts for this model, for error messages."""
+    entries = entries_for(spec)
+    if not entries:
+        why = f"timm publishes none for {spec.reference!r}" if spec.reference else "it has no timm reference"
+        return (f"{spec.name} has no published pretrained weights ({why}); use weights=None "
+                "or a local .weights.h5 / .safetensors file.")
+    tags = ", ".join(repr(e.tag) for e in entries)
+    return f"Pretrained weights of {spec.name}: 'imagenet' (= {entries[0].tag!r}), {tags}."

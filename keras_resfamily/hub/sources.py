@@ -1,0 +1,94 @@
+"""Where a weights file comes from: a Hugging Face hub repo file or a plain https URL."""
+
+import dataclasses
+import hashlib
+import os
+import re
+from typing import Optional
+from urllib.parse import quote, urlparse
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+DEFAULT_FILENAME = "model.safetensors"
+HF_PREFIX = "hf://"
+_REPO_PART = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+_REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """One downloadable file. Exactly one of `hf_repo` / `url` is set."""
+
+    hf_repo: Optional[str] = None
+    filename: str = DEFAULT_FILENAME
+    revision: Optional[str] = "main"
+    url: Optional[str] = None
+    sha256: Optional[str] = None  # expected content hash; None where it is not known in advance
+
+    def download_url(self) -> str:
+        if self.url:
+            return self.url
+        # Read at call time, like huggingface_hub, so HF_ENDPOINT can point at a mirror.
+        endpoint = os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT).rstrip("/")
+        return f"{endpoint}/{self.hf_repo}/resolve/{quote(self.revision, safe='')}/{quote(self.filename)}"
+
+    def cache_subdir(self) -> str:
+        """Folder (relative to the cache home) of this file; a different revision is a different folder."""
+        if self.url:
+            return os.path.join("urls", hashlib.sha256(self.url.encode()).hexdigest()[:16])
+        return os.path.join("models--" + self.hf_repo.replace("/", "--"), self.revision.replace("/", "--"))
+
+    def describe(self) -> str:
+        if self.url:
+            return self.url
+        return f"hf://{self.hf_repo}@{self.revision}/{self.filename}"
+
+
+def _check_filename(filename, received):
+    parts = filename.split("/")
+    if not filename or filename.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(
+            f"Invalid file name {filename!r} in weights={received!r}: expected a relative path inside the repo."
+        )
+    if not filename.endswith(".safetensors"):
+        raise ValueError(
+            f"Only .safetensors files are downloaded (pickled checkpoints are never read); "
+            f"received file {filename!r} in weights={received!r}."
+        )
+
+
+def parse_hf(weights: str) -> Source:
+    """`hf://owner/repo[@revision][/path/to/file.safetensors]` -> Source."""
+    spec = weights[len(HF_PREFIX):]
+    match = re.fullmatch(rf"({_REPO_PART})/({_REPO_PART})(?:@([^/]+))?(?:/(.+))?", spec)
+    if not match:
+        raise ValueError(
+            "A Hugging Face weights reference must look like 'hf://owner/repo', 'hf://owner/repo@revision' "
+            f"or 'hf://owner/repo@revision/model.safetensors' (a revision is a branch, tag or commit without '/'). "
+            f"Received: weights={weights!r}"
+        )
+    owner, repo, revision, filename = match.groups()
+    revision = revision or "main"
+    if not _REVISION.fullmatch(revision) or ".." in revision:
+        raise ValueError(
+            f"Invalid revision {revision!r} in weights={weights!r}: expected a branch, tag or commit hash."
+        )
+    filename = filename or DEFAULT_FILENAME
+    _check_filename(filename, weights)
+    return Source(hf_repo=f"{owner}/{repo}", filename=filename, revision=revision)
+
+
+def parse_url(weights: str) -> Source:
+    parsed = urlparse(weights)
+    if parsed.scheme != "https" or not parsed.netloc:
+        raise ValueError(f"Weights URLs must use https. Received: weights={weights!r}")
+    filename = parsed.path.rsplit("/", 1)[-1]
+    _check_filename(filename, weights)
+    return Source(hf_repo=None, filename=filename, revision=None, url=weights)
+
+
+def is_remote_reference(weights) -> bool:
+    return isinstance(weights, str) and (weights.startswith(HF_PREFIX) or weights.startswith("https://"))
+
+
+def parse_remote(weights: str) -> Source:
+    return parse_hf(weights) if weights.startswith(HF_PREFIX) else parse_url(weights)

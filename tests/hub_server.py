@@ -1,0 +1,108 @@
+"""A local stand-in for the Hugging Face hub on 127.0.0.1, for the weights-hub tests.
+
+`/{repo}/resolve/{revision}/{file}` answers 302 to `/cdn/{name}` with X-Linked-Etag (the sha256)
+as huggingface.co does; `/cdn/...` serves the bytes with Range / If-Range support. Faults can be
+injected: cut the body after N bytes, throttle, or advertise a wrong hash.
+"""
+
+import hashlib
+import http.server
+import re
+import threading
+import time
+
+
+class FakeHub:
+    def __init__(self):
+        self.files = {}  # "owner/repo/revision/file" -> bytes
+        self.requests = []  # (path, Range header or None, status)
+        self.cut_after = None  # send only this many body bytes on the next `cuts` CDN responses
+        self.cuts = 0
+        self.seconds_per_chunk = 0.0
+        self.advertised_sha256 = {}  # key -> hash to advertise instead of the true one
+        self._server = None
+
+    def add(self, repo, data, filename="model.safetensors", revision="main"):
+        self.files[f"{repo}/{revision}/{filename}"] = data
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def downloads(self):
+        """CDN (body) requests seen, with their Range headers."""
+        return [(path, rng) for path, rng, _ in self.requests if path.startswith("/cdn/")]
+
+    def start(self):
+        hub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def do_GET(self):
+                hub.requests.append((self.path, self.headers.get("Range"), None))
+                match = re.fullmatch(r"/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", self.path)
+                if match:
+                    return self._redirect("/".join(match.groups()))
+                if self.path.startswith("/cdn/"):
+                    return self._serve(self.path[len("/cdn/"):])
+                self.send_error(404)
+
+            def _redirect(self, key):
+                if key not in hub.files:
+                    return self.send_error(404, "Entry not found")
+                data = hub.files[key]
+                self.send_response(302)
+                self.send_header("Location", "/cdn/" + key)
+                self.send_header("X-Linked-Etag", '"%s"' % hub.advertised_sha256.get(key, _sha(data)))
+                self.send_header("X-Linked-Size", str(len(data)))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def _serve(self, key):
+                if key not in hub.files:
+                    return self.send_error(404)
+                data = hub.files[key]
+                etag = '"%s"' % _sha(data)
+                start = 0
+                match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range") or "")
+                if match and self.headers.get("If-Range") in (None, etag):
+                    start = int(match.group(1))
+                    if start >= len(data):
+                        self.send_response(416)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(len(data) - start))
+                self.send_header("ETag", etag)
+                self.send_header("Accept-Ranges", "bytes")
+                self.end_headers()
+                body = data[start:]
+                if hub.cuts > 0:
+                    hub.cuts -= 1
+                    body = body[: hub.cut_after]
+                    self.close_connection = True
+                for offset in range(0, len(body), 1 << 20):
+                    self.wfile.write(body[offset: offset + (1 << 20)])
+                    if hub.seconds_per_chunk:
+                        time.sleep(hub.seconds_per_chunk)
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+def _sha(data):
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,241 @@
+"""TF Serving export of every family representative, reloaded in a fresh process without Keras.
+
+All models are exported once (module fixture) and reloaded in ONE subprocess to keep CI short.
+Each classifier head is designed so that each test image maps to a known, distinct class: a
+wrong decode / crop / normalisation changes the class or the scores.
+"""
+
+import io
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+import keras_resfamily as kr
+from keras_resfamily.export.__main__ import main as export_cli
+from keras_resfamily.export.serving_module import resize_and_center_crop
+from keras_resfamily.preprocessing import imagenet_classes
+
+SIZE = 64  # crop; timm's eval transform resizes the short side to floor(64 / 0.875) = 73 first
+RESIZED = 73
+TOLERANCE = 1e-5
+
+# name -> export options. The full list on purpose: a model missing from the registry fails.
+REPRESENTATIVES = {
+    "ResNet50": {},
+    "ResNeXt50_32x4d": {},
+    "SEResNet50": {"via_cli": True},
+    "ResNeSt50": {},
+    "SKResNet18": {"classes": 10, "logits": True, "labels": [f"label_{i}" for i in range(10)]},
+    "Res2Net50_26w_4s": {},
+    "RepVGG_A0": {"fold": True},
+}
+
+# `import tensorflow` itself imports keras when it is installed; None entries make keras and
+# keras_resfamily unimportable (as on a TF Serving host), and TF then treats keras as absent.
+RELOAD_SCRIPT = r"""
+import json, sys
+sys.modules["keras"] = sys.modules["keras_resfamily"] = None
+import numpy as np
+import tensorflow as tf
+
+for job in json.load(open(sys.argv[1])):
+    loaded = tf.saved_model.load(job["dir"])
+    pixels = np.load(job["pixels"])
+    probabilities = loaded.signatures["serving_default"](images=tf.constant(pixels))["probabilities"]
+    blobs = [open(path, "rb").read() for path in job["encoded"]]
+    top = loaded.signatures["predict_images"](image_bytes=tf.constant(blobs))
+    labels = np.array([[label.decode() for label in row] for row in top["labels"].numpy()])
+    np.savez(job["result"], probabilities=probabilities.numpy(), class_ids=top["class_ids"].numpy(),
+             scores=top["scores"].numpy(), labels=labels)
+imported = sorted(m for m, module in sys.modules.items()
+                  if m.split(".")[0] in ("keras", "keras_resfamily") and module is not None)
+assert not imported, f"the reload imported {imported}"
+print("RELOADED", len(json.load(open(sys.argv[1]))))
+"""
+
+
+def _pattern(height, width, seed):
+    """Smooth colour pattern: distinct per seed, little aliasing when resized."""
+    y, x = np.mgrid[0:height, 0:width].astype("float32")
+    rng = np.random.default_rng(seed)
+    channels = [
+        127 + 120 * np.sin(x / rng.uniform(3, 12) + rng.uniform(0, 6)) * np.cos(y / rng.uniform(3, 12) + c)
+        for c in range(3)
+    ]
+    return np.stack(channels, -1).clip(0, 255).astype("uint8")
+
+
+def _encode(image, fmt):
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
+    return buffer.getvalue()
+
+
+def _test_images():
+    """(encoded bytes, expected crop float32 in [0, 255]) computed without the SavedModel."""
+    offset = int(round((RESIZED - SIZE) / 2))
+    cases = []
+    for seed in range(3):  # already at the resize target: the crop is plain slicing
+        image = _pattern(RESIZED, RESIZED, seed)
+        cases.append((_encode(image, "PNG"), image[offset:offset + SIZE, offset:offset + SIZE]))
+    for seed, (height, width, fmt) in enumerate([(90, 130, "PNG"), (150, 100, "JPEG")], start=3):
+        data = _encode(_pattern(height, width, seed), fmt)
+        decoded = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))  # PIL, as timm decodes
+        cases.append((data, resize_and_center_crop(decoded, SIZE, 0.875, "bilinear").numpy()))
+    return [c[0] for c in cases], np.stack([c[1] for c in cases]).astype("float32")
+
+
+def _randomize_batch_norm(model, rng):
+    """Non-trivial statistics, so BN folding and normalisation errors show up."""
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            c = layer.gamma.shape[0]
+            layer.set_weights([rng.uniform(0.5, 1.5, c), rng.normal(0, 0.2, c), rng.normal(0, 0.2, c),
+                               rng.uniform(0.5, 2.0, c)])
+
+
+def _design_head(model, normalised, classes_for_images, rng):
+    """Classifier whose logit for class c_i is the cosine of the features with image i's.
+
+    Random-weight features share a large common part; centring and dividing by their spread
+    amplifies float32 noise by |features| / spread (up to ~250x), so the scale stays at 1: a logit
+    margin of ~0.5 between classes, noise below 1e-4.
+    """
+    head = model.layers[-1]
+    features = keras.Model(model.inputs[0], head.input)(normalised).numpy().astype("float64")
+    centre = features.mean(0)
+    radius = np.linalg.norm(features - centre, axis=1).mean()
+    kernel = rng.normal(0, 0.1 / np.sqrt(features.shape[1]), head.kernel.shape)
+    for feature, cls in zip(features, classes_for_images):
+        kernel[:, cls] = (feature - centre) / np.linalg.norm(feature - centre)
+    kernel /= radius
+    head.set_weights([kernel.astype("float32"), (-centre @ kernel).astype("float32")])
+
+
+def _probabilities(model, normalised, logits):
+    outputs = np.asarray(model(normalised, training=False), dtype="float64")
+    if logits:
+        outputs = np.exp(outputs - outputs.max(1, keepdims=True))
+        outputs /= outputs.sum(1, keepdims=True)
+    return outputs
+
+
+def _export_one(name, options, base, encoded, crops, seed):
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    classes = options.get("classes", 1000)
+    model = kr.create_model(name, input_shape=(SIZE, SIZE, 3), classes=classes,
+                            classifier_activation=None if options.get("logits") else "softmax")
+    _randomize_batch_norm(model, rng)
+    normalised = kr.preprocess_input(crops, name)
+    expected_classes = [(i * 211 + 7) % classes for i in range(len(crops))]
+    _design_head(model, normalised, expected_classes, rng)
+    path = os.path.join(base, name.lower(), "1")
+    if options.get("via_cli"):
+        weights = os.path.join(base, f"{name}.weights.h5")
+        model.save_weights(weights)
+        export_cli(["--model", name, "--weights", weights, "--image-size", str(SIZE), "--out", path,
+                    "--crop-pct", "0.875", "--interpolation", "bilinear"])
+    else:
+        kr.export_serving(model, path, labels=options.get("labels"), fold=options.get("fold", False),
+                          crop_pct=0.875, interpolation="bilinear")
+    np.save(os.path.join(base, f"{name}_pixels.npy"), crops)
+    files = []
+    for i, data in enumerate(encoded):
+        files.append(os.path.join(base, f"{name}_{i}.img"))
+        with open(files[-1], "wb") as f:
+            f.write(data)
+    job = {"dir": path, "pixels": os.path.join(base, f"{name}_pixels.npy"), "encoded": files,
+           "result": os.path.join(base, f"{name}_result.npz")}
+    expected = {"probabilities": _probabilities(model, normalised, options.get("logits")),
+                "classes": expected_classes, "labels": options.get("labels")}
+    return job, expected
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """name -> (expected, reloaded outputs); models missing from the registry are left out."""
+    base = str(tmp_path_factory.mktemp("serving"))
+    encoded, crops = _test_images()
+    jobs, expected = [], {}
+    registered = set(kr.list_models())
+    failures = {}
+    for seed, (name, options) in enumerate(REPRESENTATIVES.items()):
+        if name not in registered:
+            failures[name] = f"{name} is not registered: the export test needs every family representative."
+            continue
+        try:
+            job, expected[name] = _export_one(name, options, base, encoded, crops, seed)
+        except Exception as error:  # reported by that model's tests; the others still run
+            failures[name] = f"export of {name} failed: {type(error).__name__}: {error}"
+            continue
+        jobs.append(job)
+    with open(os.path.join(base, "jobs.json"), "w") as f:
+        json.dump(jobs, f)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    # saved_model_cli runs alongside the reload: both mostly wait on importing TensorFlow.
+    cli = subprocess.Popen(["saved_model_cli", "show", "--all", "--dir", os.path.join(base, "resnet50", "1")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # -I: isolated mode, neither the working directory nor PYTHONPATH is importable.
+    run = subprocess.run([sys.executable, "-I", "-c", RELOAD_SCRIPT, os.path.join(base, "jobs.json")],
+                         capture_output=True, text=True, env=env, timeout=600)
+    cli_out, cli_err = cli.communicate(timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    reloaded = {name: dict(np.load(job["result"])) for name, job in zip(expected, jobs)}
+    cli_result = (cli.returncode, cli_out, cli_err)
+    return {name: (expected[name], reloaded[name]) for name in expected}, failures, cli_result
+
+
+def _case(exports, name):
+    results, failures, _ = exports
+    if name in failures:
+        pytest.fail(failures[name])
+    return results[name]
+
+
+@pytest.mark.parametrize("name", list(REPRESENTATIVES))
+def test_reloaded_serving_default_matches_keras(exports, name):
+    expected, reloaded = _case(exports, name)
+    print("MEASURE", name, np.abs(reloaded["probabilities"] - expected["probabilities"]).max(), np.sort(expected["probabilities"], 1)[:, -2:].tolist())
+    np.testing.assert_allclose(reloaded["probabilities"], expected["probabilities"], rtol=0, atol=TOLERANCE)
+
+
+@pytest.mark.parametrize("name", list(REPRESENTATIVES))
+def test_reloaded_predict_images_returns_known_classes(exports, name):
+    expected, reloaded = _case(exports, name)
+    probabilities = expected["probabilities"]
+    # The designed head works: each image's Keras top-1 is its assigned class.
+    assert list(probabilities.argmax(1)) == expected["classes"]
+    assert list(reloaded["class_ids"][:, 0]) == expected["classes"]
+    k = reloaded["class_ids"].shape[1]
+    assert k == 5
+    np.testing.assert_array_equal(reloaded["class_ids"], np.argsort(-probabilities, axis=1)[:, :k])
+    np.testing.assert_allclose(reloaded["scores"], np.sort(probabilities, axis=1)[:, ::-1][:, :k],
+                               rtol=0, atol=TOLERANCE)
+    names = expected["labels"] or [name for _, name in imagenet_classes()]
+    assert reloaded["labels"].tolist() == [[names[i] for i in row] for row in reloaded["class_ids"]]
+
+
+def test_saved_model_cli_lists_documented_signatures(exports):
+    _case(exports, "ResNet50")
+    returncode, stdout, stderr = exports[2]
+    assert returncode == 0, stderr[-3000:]
+    shown = " ".join(stdout.split())
+    for signature, tensors in {
+        "serving_default": [("inputs['images']", "DT_FLOAT", f"(-1, {SIZE}, {SIZE}, 3)"),
+                            ("outputs['probabilities']", "DT_FLOAT", "(-1, 1000)")],
+        "predict_images": [("inputs['image_bytes']", "DT_STRING", "(-1)"),
+                           ("outputs['class_ids']", "DT_INT64", "(-1, 5)"),
+                           ("outputs['labels']", "DT_STRING", "(-1, 5)"),
+                           ("outputs['scores']", "DT_FLOAT", "(-1, 5)")],
+    }.items():
+        section = shown.split(f"signature_def['{signature}']:")[1].split("signature_def[")[0]
+        assert "Method name is: tensorflow/serving/predict" in section
+        for tensor, dtype, shape in tensors:
+            assert f"{tensor} tensor_info: dtype: {dtype} shape: {shape}" in section, (tensor, section)

@@ -1,0 +1,110 @@
+"""Every registered model: timm parity, parameter counts, forward/backward, pooling, precision, save/reload."""
+
+import numpy as np
+import pytest
+
+import keras
+import keras_resfamily as kr
+from model_cases import ALL_SPECS, PAPER_SPECS, REFERENCE_SPECS, cases, small_input_size, trainable_params
+
+RNG = np.random.default_rng(0)
+
+
+def assert_backend_safe_names(model):
+    """Names are reference paths with '-' for '.': torch-backend variable paths may not contain '.'."""
+    dotted = [v.path for v in model.weights if "." in v.path]
+    assert not dotted, f"layer names must write the reference path's '.' as '-' (layouts.py): {dotted[:5]}"
+
+
+def _images(batch, height, width, channels=3):
+    return RNG.normal(size=(batch, height, width, channels)).astype("float32")
+
+
+@pytest.mark.parametrize("spec", cases(REFERENCE_SPECS))
+def test_timm_parity_and_save_reload(spec, tmp_path):
+    """Random timm weights (BN statistics too) load by name; outputs and parameter counts equal timm's."""
+    pytest.importorskip("timm")
+    from timm_reference import randomized_timm_model, timm_forward, timm_trainable_params
+
+    reference = randomized_timm_model(spec.reference, seed=1)
+    model = kr.create_model(spec.name, classifier_activation=None)
+    assert_backend_safe_names(model)
+    kr.load_timm_state_dict(model, reference.state_dict())
+    assert trainable_params(model) == timm_trainable_params(reference)
+
+    images = _images(2, 64, 64)
+    expected = timm_forward(reference, images)
+    del reference
+    actual = np.asarray(model(images, training=False))
+    rel = np.max(np.abs(actual - expected)) / np.max(np.abs(expected))
+    assert rel <= 1e-4, f"{spec.name} vs timm {spec.reference}: max relative error {rel:.2e}"
+
+    path = tmp_path / "model.keras"
+    model.save(path)
+    reloaded = keras.models.load_model(path)
+    np.testing.assert_array_equal(np.asarray(reloaded(images, training=False)), actual)
+
+
+@pytest.mark.parametrize("spec", cases([s for s in ALL_SPECS if not s.reference]))
+def test_paper_model_forward_and_save_reload(spec, tmp_path):
+    model = kr.create_model(spec.name)
+    assert_backend_safe_names(model)
+    size = small_input_size(spec)
+    images = _images(2, size, size)
+    probs = np.asarray(model(images, training=False))
+    assert probs.shape == (2, spec.num_classes)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    np.testing.assert_array_equal(np.asarray(keras.models.load_model(path)(images, training=False)), probs)
+
+
+@pytest.mark.parametrize("spec", cases(PAPER_SPECS))
+def test_parameter_count_matches_paper(spec):
+    """Papers print millions to one decimal (rounded or truncated): we must be within that digit."""
+    model = kr.create_model(spec.name, classes=spec.num_classes)
+    millions = trainable_params(model) / 1e6
+    assert abs(millions - spec.paper_params_millions) < 0.1, (spec.name, millions, spec.paper_params_millions)
+
+
+@pytest.mark.parametrize("spec", cases(ALL_SPECS))
+def test_train_step_mixed_float16_one_channel_non_square(spec):
+    """classes=7, 1-channel non-square input, one fit step under mixed_float16 (loss scaling)."""
+    keras.config.set_dtype_policy("mixed_float16")
+    size = small_input_size(spec)
+    model = kr.create_model(spec.name, classes=7, input_shape=(size, size + 16, 1), drop_path_rate=0.1)
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
+    images, labels = _images(2, size, size + 16, 1), np.array([1, 5])
+    before = [np.array(w) for w in model.trainable_weights[:4]]
+    history = model.fit(images, labels, epochs=1, batch_size=2, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert any(not np.array_equal(b, np.array(w)) for b, w in zip(before, model.trainable_weights[:4]))
+    probs = model(images, training=False)
+    assert probs.shape == (2, 7) and keras.backend.standardize_dtype(probs.dtype) == "float32"
+    assert np.all(np.isfinite(np.asarray(probs)))
+
+
+@pytest.mark.parametrize("spec", cases(ALL_SPECS))
+def test_headless_bfloat16_input_tensor_each_pooling(spec):
+    """include_top=False with every pooling; input_tensor; outputs finite and float32 under mixed_bfloat16."""
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    size = small_input_size(spec)
+    for pooling in (None, "avg", "max"):
+        inputs = keras.Input((size, size, 3))
+        model = kr.create_model(spec.name, include_top=False, input_tensor=inputs, pooling=pooling)
+        assert model.inputs[0] is inputs
+        out = model(_images(2, size, size), training=False)
+        if pooling is None:
+            assert len(out.shape) == 4 and out.shape[0] == 2
+        else:
+            assert len(out.shape) == 2 and keras.backend.standardize_dtype(out.dtype) == "float32"
+        assert np.all(np.isfinite(np.asarray(keras.ops.cast(out, "float32"))))
+
+
+@pytest.mark.parametrize("name", ["ResNet18", "ResNet50V2", "SEResNeXt50_32x4d"])
+def test_classifier_output_is_float32_under_mixed_bfloat16(name):
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    model = kr.create_model(name)
+    probs = model(_images(1, 64, 64), training=False)
+    assert keras.backend.standardize_dtype(probs.dtype) == "float32"
+    assert np.all(np.isfinite(np.asarray(probs)))

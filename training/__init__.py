@@ -1,0 +1,22 @@
+"""Training for keras_resfamily models: tf.distribute strategies, mixed precision, data pipelines, recipes.
+
+Library entry points (imported lazily so `python -m training.train` loads its module only once):
+`make_config(**fields)`, `prepare(cfg) -> Run` (strategy, datasets, compiled model for your own
+`model.fit`), `run_training(cfg) -> report` (what the command line does).
+"""
+
+import importlib
+
+from training.config import TrainConfig, resolve
+from training.recipes import RECIPES
+
+_LAZY = {"Run": "Run", "make_config": "make_config", "prepare": "prepare", "run_training": "train"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module("training.train"), _LAZY[name])
+    raise AttributeError(f"module 'training' has no attribute {name!r}")
+
+
+__all__ = ["RECIPES", "TrainConfig", "resolve", *_LAZY]

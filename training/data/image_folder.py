@@ -1,0 +1,81 @@
+"""Image folders: <root>/train/<class>/*.jpg and <root>/val (or validation, test)/<class>/*.jpg.
+
+Classes are the sorted sub-folder names of train/. Files that do not decode (corrupt or truncated
+images) are skipped during reading; TensorFlow logs a warning for each skipped file.
+"""
+
+import os
+import random
+import warnings
+
+import tensorflow as tf
+
+from training.data.source import DataSource, Split, shard, shard_files
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+VAL_NAMES = ("val", "validation", "test")
+
+
+def _list_split(folder, classes):
+    files, labels, ignored = [], [], []
+    for label, name in enumerate(classes):
+        class_dir = os.path.join(folder, name)
+        if not os.path.isdir(class_dir):
+            continue
+        for entry in sorted(os.listdir(class_dir)):
+            path = os.path.join(class_dir, entry)
+            if entry.lower().endswith(IMAGE_EXTENSIONS):
+                files.append(path)
+                labels.append(label)
+            elif os.path.isfile(path):
+                ignored.append(path)
+    if ignored:
+        warnings.warn(f"Ignoring {len(ignored)} non-image file(s) in {folder!r}, e.g. {ignored[0]!r}")
+    return files, labels
+
+
+def _find_split_dir(root, requested, candidates):
+    names = [requested] if requested else list(candidates)
+    for name in names:
+        if os.path.isdir(os.path.join(root, name)):
+            return os.path.join(root, name)
+    raise ValueError(f"Image folder {root!r} has no {' / '.join(names)} sub-folder; "
+                     f"expected <root>/train/<class>/... and <root>/val/<class>/...")
+
+
+def image_folder_source(root, cfg) -> DataSource:
+    if not os.path.isdir(root):
+        raise ValueError(f"Data directory not found: {root!r}")
+    train_dir = _find_split_dir(root, cfg.train_split, ("train",))
+    val_dir = _find_split_dir(root, cfg.val_split, VAL_NAMES)
+    classes = sorted(d for d in os.listdir(train_dir) if os.path.isdir(os.path.join(train_dir, d)))
+    if not classes:
+        raise ValueError(f"No class sub-folders in {train_dir!r}")
+    unknown = sorted(set(d for d in os.listdir(val_dir) if os.path.isdir(os.path.join(val_dir, d))) - set(classes))
+    if unknown:
+        raise ValueError(f"Validation classes {unknown} in {val_dir!r} are not among the training classes {classes}")
+
+    def split(folder, training):
+        files, labels = _list_split(folder, classes)
+        if not files:
+            raise ValueError(f"No images ({', '.join(IMAGE_EXTENSIONS)}) found under {folder!r}")
+        if training:  # shuffle the file list once so file-level shards hold every class
+            order = list(range(len(files)))
+            random.Random(cfg.seed).shuffle(order)
+            files, labels = [files[i] for i in order], [labels[i] for i in order]
+
+        def read(ctx):
+            pairs = list(zip(files, labels))
+            mine, by_element = shard_files(pairs, ctx)
+            dataset = tf.data.Dataset.from_tensor_slices(([p for p, _ in mine], [l for _, l in mine]))
+            if by_element:
+                dataset = shard(dataset, ctx)
+            return dataset.map(lambda path, label: (tf.io.read_file(path), tf.cast(label, tf.int64)),
+                               num_parallel_calls=tf.data.AUTOTUNE, deterministic=cfg.deterministic or None)
+
+        return Split(read, len(files), encoded=True)
+
+    return DataSource(
+        name=f"folder:{root}", num_classes=cfg.num_classes or len(classes),
+        train=split(train_dir, True), validation=split(val_dir, False), skip_undecodable=True,
+    )
