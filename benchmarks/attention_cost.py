@@ -18,7 +18,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-DEFAULT_MODELS = ["ResNet50", "ResNeSt50", "SKResNeXt50_32x4d", "Res2Net50_26w_4s"]
+DEFAULT_MODELS = ["ResNet50", "ResNeSt50", "SKResNeXt50_32x4d", "Res2Net50_26w_4s", "RepVGG_B1", "RepVGG_B1:deploy"]
 BASELINE = "ResNet50"
 
 

@@ -12,25 +12,35 @@ from keras_resfamily.specs import IMAGENET_MEAN, IMAGENET_STD, get_spec
 _CLASSES_FILE = os.path.join(os.path.dirname(__file__), "data", "imagenet_classes.json")
 
 
-def normalization(model=None):
-    """(mean, std) for inputs scaled to [0, 1], taken from the model's spec (ImageNet default)."""
+def normalization(model=None, weights=None):
+    """(mean, std) for inputs scaled to [0, 1].
+
+    From the pretrained config of `weights` (a tag such as "ra4_e3600_r224_in1k") when given, else
+    from the model's spec (which equals its default "imagenet" weights), else ImageNet's.
+    """
     if model is None:
         return IMAGENET_MEAN, IMAGENET_STD
+    if weights not in (None, "imagenet"):
+        from keras_resfamily.hub import get_weights_entry
+
+        entry = get_weights_entry(model, weights)
+        return entry.mean, entry.std
     spec = get_spec(model)
     return spec.mean, spec.std
 
 
-def preprocess_input(x, model=None):
+def preprocess_input(x, model=None, weights=None):
     """Normalise RGB images with values in [0, 255] the way `model`'s weights expect.
 
     Args:
         x: numpy array or tensor, channels last, RGB, values in [0, 255].
         model: a registered model name (e.g. "ResNet50V2") or spec; None -> ImageNet mean/std.
+        weights: pretrained tag whose config to use (default: the model's "imagenet" weights).
 
     Returns:
         float32 array / tensor `(x / 255 - mean) / std`. The input is never modified in place.
     """
-    mean, std = normalization(model)
+    mean, std = normalization(model, weights)
     if isinstance(x, (np.ndarray, list, tuple, int, float)):
         x = np.asarray(x, dtype="float32")
         if x.shape[-1:] != (3,):

@@ -67,6 +67,20 @@ def test_preprocess_input_uses_spec_normalisation_and_never_mutates():
         kr.preprocess_input(np.zeros((1, 4, 4, 1)))
 
 
+def test_preprocess_input_follows_the_weight_tag_config():
+    """Some tags were trained with mean/std 0.5 while the model's default uses ImageNet's."""
+    tag = next(w for w in kr.list_weights("ResNet50D") if tuple(w["mean"]) == (0.5, 0.5, 0.5))["tag"]
+    full = np.full((1, 1, 1, 3), 255.0)
+    np.testing.assert_allclose(kr.preprocess_input(full, "ResNet50D", weights=tag), np.ones((1, 1, 1, 3)))
+
+
+def test_spec_normalisation_equals_default_weights_config():
+    for spec in kr.specs.all_specs():
+        weights = kr.list_weights(spec.name) if spec.reference else []
+        for entry in (w for w in weights if w["default"]):
+            assert (tuple(entry["mean"]), tuple(entry["std"])) == (spec.mean, spec.std), spec.name
+
+
 def test_decode_predictions():
     preds = np.zeros((2, 1000), "float32")
     preds[0, 1], preds[0, 0], preds[1, 999] = 0.9, 0.1, 1.0

@@ -22,7 +22,7 @@ def tiny_model():
 @pytest.fixture(scope="module")
 def existing_export(tiny_model, tmp_path_factory):
     path = str(tmp_path_factory.mktemp("base") / "1")
-    kr.export_serving(tiny_model, path)
+    kr.export_serving(tiny_model, path, top_k=3)
     return path
 
 
@@ -58,12 +58,30 @@ def test_failed_overwrite_keeps_previous_export(tiny_model, existing_export, mon
     assert _snapshot(existing_export) == before  # no staging folder left behind either
 
 
-def test_overwrite_replaces_the_version(tiny_model, tmp_path):
-    path = str(tmp_path / "1")
-    kr.export_serving(tiny_model, path, top_k=1)
-    kr.export_serving(tiny_model, path, top_k=2, include_preprocessing=False, overwrite=True)
-    assert os.listdir(tmp_path) == ["1"]
-    loaded = tf.saved_model.load(path)
+def test_failed_swap_restores_previous_export(tiny_model, existing_export, monkeypatch):
+    before = _snapshot(existing_export)
+    real_rename = os.rename
+
+    def fake_save(module, directory, signatures):
+        with open(os.path.join(directory, "saved_model.pb"), "w") as f:
+            f.write("new")
+
+    def rename(source, target):
+        if ".staging-" in source:
+            raise OSError("rename failed")
+        return real_rename(source, target)
+
+    monkeypatch.setattr(serving.tf.saved_model, "save", fake_save)
+    monkeypatch.setattr(serving.os, "rename", rename)
+    with pytest.raises(OSError, match="rename failed"):
+        kr.export_serving(tiny_model, existing_export, overwrite=True)
+    assert _snapshot(existing_export) == before
+
+
+def test_overwrite_replaces_the_version(tiny_model, existing_export):
+    kr.export_serving(tiny_model, existing_export, top_k=2, include_preprocessing=False, overwrite=True)
+    assert os.listdir(os.path.dirname(existing_export)) == ["1"]
+    loaded = tf.saved_model.load(existing_export)
     assert loaded.signatures["predict_images"].structured_outputs["class_ids"].shape.as_list() == [None, 2]
     # include_preprocessing=False: serving_default takes already-normalised images.
     x = np.random.default_rng(0).normal(size=(2, 32, 32, 3)).astype("float32")
@@ -99,10 +117,18 @@ def test_bad_input_raises_before_writing(tiny_model, tmp_path, make_model, kwarg
     assert not os.path.exists(tmp_path / "base")
 
 
-def test_cli_rejects_unknown_model_before_building(tmp_path):
+def test_cli_rejects_bad_arguments_before_building(tmp_path, existing_export, monkeypatch):
+    def no_build(*args, **kwargs):
+        raise AssertionError("the CLI built a model before checking its arguments")
+
+    monkeypatch.setattr(kr, "create_model", no_build)
     with pytest.raises(ValueError, match="Unknown model name: 'ResNet999'"):
         export_cli(["--model", "ResNet999", "--out", str(tmp_path / "1")])
     assert os.listdir(tmp_path) == []
+    before = _snapshot(existing_export)
+    with pytest.raises(ValueError, match="already exists and is not empty"):
+        export_cli(["--model", "ResNet18", "--out", existing_export])
+    assert _snapshot(existing_export) == before
 
 
 def test_pretrained_config_follows_the_weights_tag():

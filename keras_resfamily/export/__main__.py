@@ -19,7 +19,8 @@ def parse_args(argv=None):
     parser.add_argument("--image-size", type=int, default=None,
                         help="fixed input / crop size (default: the weights' pretrained config size)")
     parser.add_argument("--crop-pct", type=float, default=None, help="center-crop fraction for predict_images")
-    parser.add_argument("--interpolation", default=None, help="bilinear or bicubic (predict_images resize)")
+    parser.add_argument("--interpolation", default=None, choices=("bilinear", "bicubic"),
+                        help="predict_images resize (default: the weights' pretrained config)")
     parser.add_argument("--classes", type=int, default=None, help="classifier size (default: the spec's)")
     parser.add_argument("--labels", default=None, help="text file with one class name per line")
     parser.add_argument("--top-k", type=int, default=None, help="classes returned by predict_images")
@@ -41,7 +42,11 @@ def main(argv=None):
     args = parse_args(argv)
     from keras_resfamily import create_model, get_spec
 
-    spec = get_spec(args.model)  # unknown names fail here, before building anything
+    # Unknown names and an occupied version directory fail here, before any download or build.
+    spec = get_spec(args.model)
+    checks.check_version_path(args.out, args.overwrite)
+    if args.weights is None:
+        print("warning: no --weights given: exporting randomly initialised weights", file=sys.stderr)
     size = args.image_size or checks.pretrained_data_config(spec, args.weights)["input_size"]
     model = create_model(spec.name, weights=args.weights, input_shape=(size, size, 3),
                          classes=args.classes or spec.num_classes)

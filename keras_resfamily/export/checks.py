@@ -15,9 +15,10 @@ def check_version_path(path, overwrite):
     """`<model_base>/<integer version>`; an existing non-empty one only with `overwrite=True`."""
     if not isinstance(path, (str, os.PathLike)):
         raise ValueError(f"`path` must be a directory path string. Received: path={path!r}")
+    check_bool(overwrite, "overwrite")
     path = os.path.abspath(os.fspath(path))
     version = os.path.basename(path)
-    if not version.isdigit():
+    if not (version.isascii() and version.isdigit()):
         raise ValueError(
             "`path` must be a TF Serving version directory `<model_base>/<version>` whose last "
             f"component is an integer, e.g. 'models/resnet50/1'. Received: path={path!r}"
@@ -29,7 +30,6 @@ def check_version_path(path, overwrite):
             f"The version directory {path!r} already exists and is not empty. Export to a new "
             "version number, or pass overwrite=True (--overwrite) to replace it."
         )
-    check_bool(overwrite, "overwrite")
     return path
 
 
@@ -180,5 +180,7 @@ def check_top_k(top_k, classes):
     if top_k is None:
         return min(5, classes)
     if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= classes:
-        raise ValueError(f"`top_k` must be an integer in [1, {classes}] (the model's classes). Received: top_k={top_k!r}")
+        raise ValueError(
+            f"`top_k` must be an integer in [1, {classes}] (the model's classes). Received: top_k={top_k!r}"
+        )
     return top_k

@@ -102,14 +102,14 @@ def _write_atomically(module, path):
         shutil.rmtree(staging, ignore_errors=True)
         raise
     previous = None
-    if os.path.exists(path):
-        previous = tempfile.mkdtemp(prefix=f".{version}.previous-", dir=parent)
-        os.rmdir(previous)
-        os.rename(path, previous)
     try:
+        if os.path.exists(path):  # an empty one, or overwrite=True: keep it until the swap is done
+            previous = tempfile.mkdtemp(prefix=f".{version}.previous-", dir=parent)
+            os.rmdir(previous)
+            os.rename(path, previous)
         os.rename(staging, path)
     except BaseException:
-        if previous is not None:
+        if previous is not None and os.path.isdir(previous) and not os.path.exists(path):
             os.rename(previous, path)
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -70,8 +70,13 @@ class RepVGGBlock(keras.layers.Layer):
         )
 
     def _bn(self, name):
-        return keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name,
-                                               dtype=self.dtype_policy)
+        # timm's RepVggBlock init: small random BN scales keep the un-normalised branch sum from
+        # growing block after block (with gamma=1 a deep RepVGG overflows float16 at init).
+        return keras.layers.BatchNormalization(
+            momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name, dtype=self.dtype_policy,
+            gamma_initializer=keras.initializers.RandomNormal(0.1, 0.1),
+            beta_initializer=keras.initializers.RandomNormal(0.0, 0.1),
+        )
 
     def build(self, input_shape):
         channels = input_shape[-1]
