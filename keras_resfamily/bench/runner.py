@@ -1,0 +1,180 @@
+"""Benchmark rows: one dict per model, with every column of the tables (None where not measured)."""
+
+import dataclasses
+import gc
+from typing import Optional, Tuple
+
+import numpy as np
+
+from keras_resfamily.bench import reference, timing
+from keras_resfamily.bench.macs import count_macs
+
+BASELINE = "ResNet50"
+KERAS_APPS_NAME = "keras.applications.ResNet50"
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+COLUMNS = (
+    "model", "family", "reference", "input", "params_m", "gmacs", "timm_gmacs", "gmacs_vs_timm",
+    "infer_img_s", "speed_vs_resnet50", "peak_mem_mib", "memory_kind", "timm_img_s", "speed_vs_timm",
+    "timm_speed_vs_resnet50", "train_img_s", "train_xla_img_s",
+)
+
+
+@dataclasses.dataclass
+class BenchConfig:
+    models: Tuple[str, ...]
+    batch: int = 4
+    size: Optional[int] = None  # None: each model's default resolution
+    precision: str = "float32"
+    warmup: int = 1
+    runs: int = 3
+    threads: int = 0  # 0: TensorFlow / torch defaults (all cores)
+    speed: bool = True
+    xla_inference: bool = False
+    train: Tuple[str, ...] = ()  # subset of ("graph", "xla")
+    timm: bool = False
+    keras_applications: bool = False
+
+    def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}; received {self.precision!r}.")
+        if self.batch < 1 or self.runs < 1 or self.warmup < 0 or self.threads < 0:
+            raise ValueError(f"batch and runs must be >= 1, warmup and threads >= 0; received batch={self.batch}, "
+                             f"runs={self.runs}, warmup={self.warmup}, threads={self.threads}.")
+        if self.size is not None and self.size < 32:
+            raise ValueError(f"size must be >= 32 or None (default resolution); received {self.size}.")
+        if self.timm and self.precision != "float32":
+            raise ValueError(f"timm comparisons run in float32; received precision={self.precision!r}.")
+        unknown = set(self.train) - {"graph", "xla"}
+        if unknown:
+            raise ValueError(f"train modes are 'graph' and 'xla'; received {sorted(unknown)}.")
+
+
+def _gmacs(model, size):
+    """GMACs from the traced graph; None on other backends (the count needs a TensorFlow graph)."""
+    import keras
+
+    return count_macs(model, size) / 1e9 if keras.backend.backend() == "tensorflow" else None
+
+
+def _params(model):
+    return sum(int(np.prod(v.shape)) for v in model.trainable_weights)
+
+
+def _measure_keras(model, size, config, row):
+    images = timing.synthetic_batch(config.batch, size)
+    if config.speed:
+        row["infer_img_s"], peak, row["memory_kind"] = timing.inference(
+            model, images, config.warmup, config.runs, jit_compile=config.xla_inference)
+        row["peak_mem_mib"] = None if peak is None else peak / 2**20
+    for mode in config.train:
+        column = "train_img_s" if mode == "graph" else "train_xla_img_s"
+        row[column] = timing.train_step(model, images, config.warmup, config.runs, jit_compile=mode == "xla")
+
+
+def _add_timm_columns(rows, config):
+    """timm GMACs (and speed) for every row with a timm reference, from one worker process."""
+    import keras_resfamily as kr
+
+    wanted = [r for r in rows if r["reference"] and r["model"] in kr.list_models()]
+    threads = config.threads or _default_threads()
+    results = reference.timm_measurements([(r["reference"], r["input"]) for r in wanted], config.batch,
+                                          config.warmup, config.runs, threads, config.speed)
+    for row in wanted:
+        result = results[row["reference"]]
+        row["timm_gmacs"] = result["gmacs"]
+        row["gmacs_vs_timm"] = row["gmacs"] / result["gmacs"] if row["gmacs"] else None
+        if result["img_s"] and row["infer_img_s"]:
+            row["timm_img_s"] = result["img_s"]
+            row["speed_vs_timm"] = row["infer_img_s"] / result["img_s"]
+
+
+def _default_threads():
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+def benchmark_model(name, config):
+    import keras
+
+    import keras_resfamily as kr
+
+    spec = kr.get_spec(name)
+    size = config.size or spec.default_size
+    model = kr.create_model(spec.name, input_shape=(size, size, 3))
+    row = dict.fromkeys(COLUMNS)
+    row.update(model=spec.name, family=spec.family, reference=spec.reference, input=size, params_m=_params(model) / 1e6,
+               gmacs=_gmacs(model, size))
+    _measure_keras(model, size, config, row)
+    del model
+    keras.backend.clear_session()
+    gc.collect()
+    return row
+
+
+def benchmark_keras_applications(config):
+    import keras
+
+    size = config.size or 224
+    model = reference.keras_applications_resnet50(size)
+    row = dict.fromkeys(COLUMNS)
+    row.update(model=KERAS_APPS_NAME, family="ResNet", reference="keras.applications", input=size,
+               params_m=_params(model) / 1e6, gmacs=_gmacs(model, size))
+    _measure_keras(model, size, config, row)
+    del model
+    keras.backend.clear_session()
+    gc.collect()
+    return row
+
+
+def add_ratios(rows):
+    """Relative speed against our ResNet50 of the same run (ours and timm's), where it was measured."""
+    base = next((r for r in rows if r["model"] == BASELINE), None)
+    for row in rows:
+        row["speed_vs_resnet50"] = row["timm_speed_vs_resnet50"] = None
+        if base and base["infer_img_s"] and row["infer_img_s"]:
+            row["speed_vs_resnet50"] = row["infer_img_s"] / base["infer_img_s"]
+        if base and base["timm_img_s"] and row["timm_img_s"]:
+            row["timm_speed_vs_resnet50"] = row["timm_img_s"] / base["timm_img_s"]
+    return rows
+
+
+def run(config, progress=print):
+    """Benchmark every model of `config` (and the keras.applications baseline); returns the rows."""
+    import keras
+
+    if config.threads and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(config.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    keras.mixed_precision.set_global_policy(config.precision)
+    rows = []
+    try:
+        for name in config.models:
+            rows.append(benchmark_model(name, config))
+            progress(_progress_line(rows[-1]))
+        if config.keras_applications:
+            rows.append(benchmark_keras_applications(config))
+            progress(_progress_line(rows[-1]))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    if config.timm:
+        progress("timm (PyTorch) measurements in a worker process ...")
+        _add_timm_columns(rows, config)
+    return add_ratios(rows)
+
+
+def _progress_line(row):
+    gmacs = "-" if row["gmacs"] is None else f"{row['gmacs']:.3f}"
+    parts = [f"{row['model']}: {row['params_m']:.2f}M params, {gmacs} GMACs @ {row['input']}"]
+    if row["timm_gmacs"]:
+        parts.append(f"timm {row['timm_gmacs']:.3f} GMACs")
+    if row["infer_img_s"]:
+        parts.append(f"{row['infer_img_s']:.1f} img/s")
+    if row["timm_img_s"]:
+        parts.append(f"timm {row['timm_img_s']:.1f} img/s")
+    for column in ("train_img_s", "train_xla_img_s"):
+        if row[column]:
+            parts.append(f"{column} {row[column]:.1f}")
+    return ", ".join(parts)
