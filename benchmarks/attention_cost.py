@@ -14,9 +14,11 @@ Not a test: numbers depend on the machine and its load.
 import argparse
 import os
 import statistics
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 
 DEFAULT_MODELS = ["ResNet50", "ResNeSt50", "SKResNeXt50_32x4d", "Res2Net50_26w_4s", "RepVGG_B1", "RepVGG_B1:deploy"]
 BASELINE = "ResNet50"
@@ -87,7 +89,8 @@ def main():
     models = list(dict.fromkeys([BASELINE] + args.models))  # the baseline first, no duplicates
 
     use_timm = not args.no_timm
-    if use_timm:  # torch must be imported before TensorFlow (conflicting bundled runtimes)
+    if use_timm:  # torch and timm must be imported before TensorFlow (conflicting bundled runtimes)
+        import timm  # noqa: F401
         import torch
 
         torch.set_num_threads(args.threads)

@@ -33,15 +33,28 @@ def _einsum_macs(op):
     return int(np.prod(list(sizes.values()), dtype=np.int64))
 
 
+def _conv_outputs(op):
+    """Output elements of a convolution as the architecture defines them.
+
+    TensorFlow runs a dilated convolution as SpaceToBatchND -> Conv2D -> BatchToSpaceND, padding
+    the blocks up to a multiple of the dilation; the padded positions are cropped away again, so
+    the cropped BatchToSpaceND output is what the architecture computes (and what timm counts).
+    """
+    consumers = op.outputs[0].consumers()
+    if len(consumers) == 1 and consumers[0].type == "BatchToSpaceND":
+        return int(np.prod(_static_shape(consumers[0].outputs[0], op), dtype=np.int64))
+    return int(np.prod(_static_shape(op.outputs[0], op), dtype=np.int64))
+
+
 def op_macs(op):
     """MACs of one graph op (0 for ops that are not convolutions or matrix products)."""
     if op.type == "Conv2D":
         # Filter (kh, kw, in / groups, out): each output element sums kh * kw * in / groups products.
         kh, kw, cin, _ = _static_shape(op.inputs[1], op)
-        return int(np.prod(_static_shape(op.outputs[0], op), dtype=np.int64)) * kh * kw * cin
+        return _conv_outputs(op) * kh * kw * cin
     if op.type == "DepthwiseConv2dNative":
         kh, kw, _, _ = _static_shape(op.inputs[1], op)
-        return int(np.prod(_static_shape(op.outputs[0], op), dtype=np.int64)) * kh * kw
+        return _conv_outputs(op) * kh * kw
     if op.type == "MatMul":
         a_shape = _static_shape(op.inputs[0], op)
         inner = a_shape[0] if op.get_attr("transpose_a") else a_shape[1]
@@ -55,7 +68,7 @@ def op_macs(op):
     return 0
 
 
-def _graph_macs(graph, library):
+def _graph_macs(graph):
     total = 0
     for op in graph.get_operations():
         if op.type in CALL_OPS:
@@ -89,4 +102,4 @@ def count_macs(model, input_size, batch=1):
     spec = tf.TensorSpec((batch, *input_size, channels), tf.float32)
     forward = tf.function(lambda x: model(x, training=False), autograph=False)
     graph = forward.get_concrete_function(spec).graph
-    return _graph_macs(graph, None)
+    return _graph_macs(graph)

@@ -146,8 +146,13 @@ def run(config, progress=print):
     if config.threads and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
-        tf.config.threading.set_intra_op_parallelism_threads(config.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(1)
+        if tf.config.threading.get_intra_op_parallelism_threads() != config.threads:
+            try:
+                tf.config.threading.set_intra_op_parallelism_threads(config.threads)
+                tf.config.threading.set_inter_op_parallelism_threads(1)
+            except RuntimeError as error:  # TensorFlow fixes its thread pools when it first runs an op
+                raise ValueError(f"threads={config.threads} must be set before TensorFlow runs anything in "
+                                 "this process; run the benchmark in a fresh process.") from error
     keras.mixed_precision.set_global_policy(config.precision)
     rows = []
     try:

@@ -55,7 +55,7 @@ class PeakMemory:
             import jax
 
             if jax.default_backend() != "cpu":
-                self.kind = "jax_device"
+                self.kind = "jax_process_peak"
 
     def __enter__(self):
         if self.kind == "tf_gpu":
@@ -78,7 +78,7 @@ class PeakMemory:
             import tensorflow as tf
 
             self.peak = tf.config.experimental.get_memory_info("GPU:0")["peak"]
-        elif self.kind == "jax_device":
+        elif self.kind == "jax_process_peak":
             import jax
 
             # JAX keeps no resettable peak: this is the peak since the process started.
