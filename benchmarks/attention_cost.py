@@ -13,26 +13,13 @@ Not a test: numbers depend on the machine and its load.
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 
 DEFAULT_MODELS = ["ResNet50", "ResNeSt50", "SKResNeXt50_32x4d", "Res2Net50_26w_4s", "RepVGG_B1", "RepVGG_B1:deploy"]
 BASELINE = "ResNet50"
-
-
-def _median_seconds(run, warmup, runs):
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def _split(entry):
@@ -44,12 +31,13 @@ def _split(entry):
 
 def keras_seconds(entry, images, warmup, runs):
     import keras_resfamily as kr
+    from keras_resfamily.bench.stopwatch import median_seconds
 
     name, deploy = _split(entry)
     model = kr.create_model(name, input_shape=images.shape[1:])
     if deploy:
         model = kr.reparameterize(model)
-    return _median_seconds(lambda: model.predict_on_batch(images), warmup, runs)
+    return median_seconds(lambda: model.predict_on_batch(images), warmup, runs)
 
 
 def timm_seconds(entry, images, warmup, runs):
@@ -57,6 +45,7 @@ def timm_seconds(entry, images, warmup, runs):
     import torch
 
     import keras_resfamily as kr
+    from keras_resfamily.bench.stopwatch import median_seconds
 
     name, deploy = _split(entry)
     reference = kr.get_spec(name).reference
@@ -73,7 +62,7 @@ def timm_seconds(entry, images, warmup, runs):
         with torch.inference_mode():
             model(batch)
 
-    return _median_seconds(run, warmup, runs)
+    return median_seconds(run, warmup, runs)
 
 
 def main():

@@ -30,7 +30,7 @@ def _model_inputs(input_tensor, input_shape):
 def _stages(x, spec: ModelSpec, drop_path_rate):
     """Residual stages; returns the output and the stage features keyed by stride."""
     layout = LAYOUTS[spec.layout]
-    block_type = BLOCKS[spec.block]
+    block_fn = BLOCKS[spec.block]
     config = BlockConfig(
         cardinality=spec.cardinality,
         base_width=spec.base_width,
@@ -47,7 +47,7 @@ def _stages(x, spec: ModelSpec, drop_path_rate):
         for block in range(depth):
             # Linearly increasing drop-path rate over all blocks (timm / Huang et al.).
             rate = drop_path_rate * index / max(total - 1, 1)
-            x = block_type.fn(
+            x = block_fn(
                 x, planes, first_stride if block == 0 else 1,
                 dataclasses.replace(config, stage_index=stage, block_index=block),
                 block_name(layout, stage, block), rate,

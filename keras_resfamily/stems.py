@@ -84,8 +84,3 @@ def stem_stride(spec):
     if spec.stem in FIXED_STEM_STRIDES:
         return FIXED_STEM_STRIDES[spec.stem]
     return 4 if spec.stem_pool != "none" or spec.stem.startswith("conv7") else 1
-
-
-def stem_channels(spec):
-    """Channels of the stem output."""
-    return spec.stem_width * 2 if spec.stem.startswith("deep") else spec.stem_width

@@ -4,18 +4,25 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# pytest-xdist workers share the cores: one worker per core with one intra-op thread each beats
+# every worker oversubscribing all cores.
+THREADS = max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+
 # torch must be imported before TensorFlow: the other order segfaults when both run kernels
 # in one process (conflicting bundled runtime libraries).
 try:
     import timm  # noqa: F401
     import torch
 
-    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    torch.set_num_threads(THREADS)
 except ImportError:  # parity tests skip themselves without torch
     torch = None
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+tf.config.threading.set_intra_op_parallelism_threads(THREADS)
 
 
 @pytest.fixture(autouse=True)

@@ -230,6 +230,8 @@ def test_registry_covers_every_registered_model_with_published_weights():
             assert reference_name(LAYOUTS[spec.layout].classifier) == entry.classifier, spec.name
     weights = hub.list_weights("ResNet50")
     assert weights[0]["tag"] == "a1_in1k" and weights[0]["default"] and weights[0]["input_size"] == (224, 224, 3)
+    # timm's results-imagenet.csv row: resnet50.a1_in1k,81.214,18.786,95.102,4.898,25.56,288,1.000,bicubic
+    assert (weights[0]["top1"], weights[0]["top5"], weights[0]["eval_size"]) == (81.214, 95.102, 288)
     assert table["resnest50d"][0].source.hf_repo == "timm/resnest50d.in1k"
 
 

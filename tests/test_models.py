@@ -5,7 +5,9 @@ import pytest
 
 import keras
 import keras_resfamily as kr
-from model_cases import ALL_SPECS, PAPER_SPECS, REFERENCE_SPECS, cases, small_input_size, trainable_params
+from model_cases import (
+    ALL_SPECS, FLOAT16_TRAIN_SPECS, PAPER_SPECS, REFERENCE_SPECS, cases, small_input_size, trainable_params,
+)
 
 RNG = np.random.default_rng(0)
 
@@ -77,20 +79,22 @@ def test_parameter_count_matches_paper(spec):
     assert abs(millions - spec.paper_params_millions) < 0.1, (spec.name, millions, spec.paper_params_millions)
 
 
-@pytest.mark.parametrize("spec", cases(ALL_SPECS))
-def test_train_steps_mixed_float16_one_channel_non_square(spec):
-    """classes=7, 1-channel non-square input, fit steps under mixed_float16 (dynamic loss scaling).
+def _fit_steps_and_check(spec, policy, steps):
+    """classes=7, 1-channel non-square input, drop path: `steps` eager fit steps of batch 2 under `policy`.
 
-    Eager steps: tracing a train graph per model would dominate the suite. The loss scale starts
+    The smallest input the model accepts (min_size x min_size + 16) and eager steps keep this cheap
+    (tracing a train graph per model would dominate the suite). Under float16 the loss scale starts
     at 2**10 rather than 2**15: from 2**15 the scaler spends ~5 (correctly) skipped steps on random
     data before it applies one; three steps leave room for one more skip.
     """
-    keras.config.set_dtype_policy("mixed_float16")
-    size = small_input_size(spec)
-    model = kr.create_model(spec.name, classes=7, input_shape=(size, size + 16, 1), drop_path_rate=0.1)
-    optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.01), initial_scale=2.0**10)
+    keras.config.set_dtype_policy(policy)
+    height, width = spec.min_size, spec.min_size + 16
+    model = kr.create_model(spec.name, classes=7, input_shape=(height, width, 1), drop_path_rate=0.1)
+    optimizer = keras.optimizers.SGD(0.01)
+    if policy == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer, initial_scale=2.0**10)
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", run_eagerly=True)
-    images, labels = _images(6, size, size + 16, 1), np.array([1, 5, 0, 6, 2, 3])
+    images, labels = _images(2 * steps, height, width, 1), np.arange(2 * steps) % 7
     before = [np.array(w) for w in model.trainable_weights]
     history = model.fit(images, labels, epochs=1, batch_size=2, verbose=0)
     assert np.isfinite(history.history["loss"][0])
@@ -102,11 +106,31 @@ def test_train_steps_mixed_float16_one_channel_non_square(spec):
 
 
 @pytest.mark.parametrize("spec", cases(ALL_SPECS))
-def test_headless_bfloat16_input_tensor_each_pooling(spec):
-    """include_top=False with every pooling; input_tensor; outputs finite and float32 under mixed_bfloat16."""
-    keras.config.set_dtype_policy("mixed_bfloat16")
+def test_train_steps_mixed_bfloat16_one_channel_non_square(spec):
+    # Two steps: the zero-initialised BNs closing the residual branches pass no gradient to the
+    # branch convs until the first step has moved them off zero.
+    _fit_steps_and_check(spec, "mixed_bfloat16", steps=2)
+
+
+@pytest.mark.parametrize("spec", cases(FLOAT16_TRAIN_SPECS))
+def test_train_steps_mixed_float16(spec):
+    """float16's range is what breaks (skipped steps, inf activations): one model per block kind.
+
+    TensorFlow's CPU kernels compute float16 convolution gradients ~14x slower than bfloat16 ones,
+    so float16 training runs on FLOAT16_TRAIN_SPECS (model_cases.py).
+    """
+    _fit_steps_and_check(spec, "mixed_float16", steps=3)
+
+
+@pytest.mark.parametrize("spec", cases(ALL_SPECS))
+def test_headless_mixed_precision_input_tensor_each_pooling(spec):
+    """include_top=False with every pooling and input_tensor; finite outputs, pooled ones float32.
+
+    The poolings share out the two mixed policies, so every model also runs forward in float16.
+    """
     size = small_input_size(spec)
-    for pooling in (None, "avg", "max"):
+    for pooling, policy in ((None, "mixed_bfloat16"), ("avg", "mixed_float16"), ("max", "mixed_bfloat16")):
+        keras.config.set_dtype_policy(policy)
         inputs = keras.Input((size, size, 3))
         model = kr.create_model(spec.name, include_top=False, input_tensor=inputs, pooling=pooling)
         assert model.inputs[0] is inputs
@@ -115,7 +139,7 @@ def test_headless_bfloat16_input_tensor_each_pooling(spec):
             assert len(out.shape) == 4 and out.shape[0] == 2
         else:
             assert len(out.shape) == 2 and keras.backend.standardize_dtype(out.dtype) == "float32"
-        assert np.all(np.isfinite(np.asarray(keras.ops.cast(out, "float32"))))
+        assert np.all(np.isfinite(np.asarray(keras.ops.cast(out, "float32")))), (pooling, policy)
 
 
 @pytest.mark.parametrize("name", ["ResNet18", "ResNet50V2", "SEResNeXt50_32x4d"])

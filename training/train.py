@@ -9,7 +9,6 @@ Library use, with your own `model.fit`:
 """
 
 import dataclasses
-import os
 import sys
 import time
 

@@ -8,7 +8,6 @@ attention, selective kernel, grouped convs run per group) and the einsum of glob
 
 import numpy as np
 
-COUNTED_OPS = ("Conv2D", "DepthwiseConv2dNative", "MatMul", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3", "Einsum")
 # Function-call ops hide a sub-graph; their bodies are walked too (tf.function inside a layer).
 CALL_OPS = ("PartitionedCall", "StatefulPartitionedCall")
 

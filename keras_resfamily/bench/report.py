@@ -44,21 +44,23 @@ def write_csv(rows, path):
 
 
 def zoo_markdown(rows):
-    """The README model-zoo table: params, GMACs, relative speed, pretrained tags, reference."""
+    """The README model-zoo table: params, GMACs, relative speed, reference top-1, pretrained tags."""
     import keras_resfamily as kr
 
-    lines = ["| Model | Family | Reference (computes the same) | Params | GMACs | Input | Speed vs ResNet50 | Pretrained tags |",
-             "|---|---|---|---:|---:|---:|---:|---:|"]
+    lines = ["| Model | Family | Reference (computes the same) | Params | GMACs | Input | Speed vs ResNet50 | "
+             "Top-1 (timm, default weights @ size) | Pretrained tags |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
     for row in rows:
         if row["model"] not in kr.list_models():
             continue  # the keras.applications baseline is no zoo model
         spec = kr.get_spec(row["model"])
         reference = f"timm `{spec.reference}`" if spec.reference else spec.paper.split(",")[0] + " (paper)"
-        tags = len(kr.list_weights(spec.name)) if spec.reference else 0
+        weights = kr.list_weights(spec.name)
+        top1 = f"{weights[0]['top1']:.2f} @ {weights[0]['eval_size']}" if weights and weights[0]["top1"] else "-"
         gmacs = "-" if row["gmacs"] is None else f"{row['gmacs']:.2f}"
         speed = "-" if row["speed_vs_resnet50"] is None else f"{row['speed_vs_resnet50']:.2f}x"
         lines.append(f"| `{spec.name}` | {spec.family} | {reference} | {row['params_m']:.2f}M | {gmacs} | "
-                     f"{row['input']} | {speed} | {tags} |")
+                     f"{row['input']} | {speed} | {top1} | {len(weights)} |")
     return "\n".join(lines) + "\n"
 
 

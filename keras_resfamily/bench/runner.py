@@ -94,37 +94,27 @@ def _default_threads():
     return len(os.sched_getaffinity(0))
 
 
-def benchmark_model(name, config):
-    import keras
+def _measured_row(keras_model, size, config, **identity):
+    """One table row: identity columns, params, GMACs and the timings."""
+    row = dict.fromkeys(COLUMNS)
+    row.update(identity, input=size, params_m=_params(keras_model) / 1e6, gmacs=_gmacs(keras_model, size))
+    _measure_keras(keras_model, size, config, row)
+    return row
 
+
+def benchmark_model(name, config):
     import keras_resfamily as kr
 
     spec = kr.get_spec(name)
     size = config.size or spec.default_size
     model = kr.create_model(spec.name, input_shape=(size, size, 3))
-    row = dict.fromkeys(COLUMNS)
-    row.update(model=spec.name, family=spec.family, reference=spec.reference, input=size, params_m=_params(model) / 1e6,
-               gmacs=_gmacs(model, size))
-    _measure_keras(model, size, config, row)
-    del model
-    keras.backend.clear_session()
-    gc.collect()
-    return row
+    return _measured_row(model, size, config, model=spec.name, family=spec.family, reference=spec.reference)
 
 
 def benchmark_keras_applications(config):
-    import keras
-
     size = config.size or 224
     model = reference.keras_applications_resnet50(size)
-    row = dict.fromkeys(COLUMNS)
-    row.update(model=KERAS_APPS_NAME, family="ResNet", reference="keras.applications", input=size,
-               params_m=_params(model) / 1e6, gmacs=_gmacs(model, size))
-    _measure_keras(model, size, config, row)
-    del model
-    keras.backend.clear_session()
-    gc.collect()
-    return row
+    return _measured_row(model, size, config, model=KERAS_APPS_NAME, family="ResNet", reference="keras.applications")
 
 
 def add_ratios(rows):
@@ -158,16 +148,25 @@ def run(config, progress=print):
     try:
         for name in config.models:
             rows.append(benchmark_model(name, config))
-            progress(_progress_line(rows[-1]))
+            _release_models(progress, rows[-1])
         if config.keras_applications:
             rows.append(benchmark_keras_applications(config))
-            progress(_progress_line(rows[-1]))
+            _release_models(progress, rows[-1])
     finally:
         keras.mixed_precision.set_global_policy("float32")
     if config.timm:
         progress("timm (PyTorch) measurements in a worker process ...")
         _add_timm_columns(rows, config)
     return add_ratios(rows)
+
+
+def _release_models(progress, row):
+    """Report the row, then free the model just measured before the next one is built."""
+    import keras
+
+    progress(_progress_line(row))
+    keras.backend.clear_session()
+    gc.collect()
 
 
 def _progress_line(row):

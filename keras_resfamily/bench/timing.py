@@ -4,25 +4,11 @@ Every timing is the median of `runs` timed calls after `warmup` untimed ones (tr
 compilation happen in the warm-up), on synthetic inputs already in memory.
 """
 
-import statistics
 import threading
-import time
 
 import numpy as np
 
-
-def median_seconds(run, warmup, runs):
-    """Median wall time of `run()` over `runs` calls, after `warmup` untimed calls."""
-    if runs < 1 or warmup < 0:
-        raise ValueError(f"runs must be >= 1 and warmup >= 0; received runs={runs}, warmup={warmup}.")
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from keras_resfamily.bench.stopwatch import median_seconds
 
 
 def _rss_bytes():

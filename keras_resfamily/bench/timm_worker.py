@@ -11,22 +11,11 @@ convention of keras_resfamily.bench.macs). Speed: float32, eval mode, inference_
 """
 
 import json
-import statistics
 import sys
-import time
 
 import numpy as np
 
-
-def _median_seconds(run, warmup, runs):
-    for _ in range(warmup):
-        run()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+from stopwatch import median_seconds  # a sibling file: this worker is run by path
 
 
 def measure(reference, size, batch, warmup, runs, speed):
@@ -47,7 +36,7 @@ def measure(reference, size, batch, warmup, runs, speed):
             with torch.inference_mode():
                 model(tensor)
 
-        result["img_s"] = batch / _median_seconds(run, warmup, runs)
+        result["img_s"] = batch / median_seconds(run, warmup, runs)
     return result
 
 

@@ -2,10 +2,8 @@
 
 import math
 
-import keras
-
 from keras_resfamily.blocks.common import (
-    BlockConfig, attention, batch_norm, check_groups, conv2d, drop_path, projection_shortcut, relu,
+    BlockConfig, attention, batch_norm, check_groups, conv2d, relu, residual_sum, shortcut_branch,
 )
 
 EXPANSION = 4
@@ -20,9 +18,7 @@ def bottleneck_block(x, planes, stride, config: BlockConfig, name, drop_path_rat
     width = bottleneck_width(planes, config.cardinality, config.base_width)
     check_groups(width, config.cardinality)
     out_channels = planes * EXPANSION
-    shortcut = x
-    if stride != 1 or x.shape[-1] != out_channels:
-        shortcut = projection_shortcut(x, out_channels, stride, config.avg_down, f"{name}-downsample")
+    shortcut = shortcut_branch(x, out_channels, stride, config, name)
     y = conv2d(x, width, 1, name=f"{name}-conv1")
     y = relu(batch_norm(y, f"{name}-bn1"), f"{name}-act1")
     # v1.5: the stride sits on the 3x3 convolution, not the first 1x1.
@@ -31,6 +27,5 @@ def bottleneck_block(x, planes, stride, config: BlockConfig, name, drop_path_rat
     y = conv2d(y, out_channels, 1, name=f"{name}-conv3")
     y = batch_norm(y, f"{name}-bn3", zero_init=True)
     y = attention(y, config, f"{name}-se")
-    y = drop_path(y, drop_path_rate, f"{name}-drop_path")
-    y = keras.layers.Add(name=f"{name}-add")([y, shortcut])
+    y = residual_sum(y, shortcut, name, drop_path_rate)
     return relu(y, f"{name}-act3")

@@ -6,7 +6,7 @@ Each conv-BN(-act) is a timm `ConvNormAct`: layers `<name>-conv`, `<name>-bn`. T
 
 import keras
 
-from keras_resfamily.blocks.common import BlockConfig, attention, batch_norm, conv2d, drop_path
+from keras_resfamily.blocks.common import BlockConfig, attention, batch_norm, conv2d, residual_sum
 from keras_resfamily.layers import PaddedMaxPooling2D
 from keras_resfamily.layers.utils import make_divisible
 
@@ -48,8 +48,7 @@ def byob_bottleneck_block(x, planes, stride, config: BlockConfig, name, drop_pat
     y = conv_norm_act(y, mid, 3, f"{name}-conv2_kxk", act, strides=stride, groups=groups)
     y = attention(y, config, f"{name}-attn")
     y = conv_norm_act(y, out_channels, 1, f"{name}-conv3_1x1", zero_init=True)
-    y = drop_path(y, drop_path_rate, f"{name}-drop_path")
-    y = keras.layers.Add(name=f"{name}-add")([y, shortcut])
+    y = residual_sum(y, shortcut, name, drop_path_rate)
     return keras.layers.Activation(act, name=f"{name}-act")(y)
 
 

@@ -89,6 +89,19 @@ def check_groups(channels, groups, what="cardinality"):
         )
 
 
+def shortcut_branch(x, out_channels, stride, config: BlockConfig, name):
+    """Identity, or the `{name}-downsample` projection where the block changes resolution or width."""
+    if stride != 1 or x.shape[-1] != out_channels:
+        return projection_shortcut(x, out_channels, stride, config.avg_down, f"{name}-downsample")
+    return x
+
+
+def residual_sum(y, shortcut, name, drop_path_rate):
+    """Stochastic depth on the residual branch, then `{name}-add` with the shortcut."""
+    y = drop_path(y, drop_path_rate, f"{name}-drop_path")
+    return keras.layers.Add(name=f"{name}-add")([y, shortcut])
+
+
 def projection_shortcut(x, out_channels, stride, avg_down, name):
     """Strided 1x1 conv + BN, or (ResNet-D) 2x2 average pool + 1x1 conv + BN.
 

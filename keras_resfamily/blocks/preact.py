@@ -7,11 +7,7 @@ roughly doubles its variance per block and overflows float16 in eval mode from ~
 (ResNet101V2) on.
 """
 
-import keras
-
-from keras_resfamily.blocks.common import (
-    BlockConfig, batch_norm, check_groups, conv2d, drop_path, relu,
-)
+from keras_resfamily.blocks.common import BlockConfig, batch_norm, check_groups, conv2d, relu, residual_sum
 from keras_resfamily.layers.utils import make_divisible
 
 
@@ -34,8 +30,7 @@ def preact_bottleneck_block(x, planes, stride, config: BlockConfig, name, drop_p
     y = conv2d(x_preact, mid, 1, name=f"{name}-conv1")
     y = conv2d(_preact(y, f"{name}-norm2"), mid, 3, strides=stride, groups=config.cardinality, name=f"{name}-conv2")
     y = conv2d(_preact(y, f"{name}-norm3"), out_channels, 1, name=f"{name}-conv3", kernel_initializer="zeros")
-    y = drop_path(y, drop_path_rate, f"{name}-drop_path")
-    return keras.layers.Add(name=f"{name}-add")([y, shortcut])
+    return residual_sum(y, shortcut, name, drop_path_rate)
 
 
 def preact_basic_block(x, planes, stride, config: BlockConfig, name, drop_path_rate=0.0):
@@ -43,5 +38,4 @@ def preact_basic_block(x, planes, stride, config: BlockConfig, name, drop_path_r
     shortcut = _shortcut(x, x_preact, planes, stride, name)
     y = conv2d(x_preact, planes, 3, strides=stride, name=f"{name}-conv1")
     y = conv2d(_preact(y, f"{name}-norm2"), planes, 3, name=f"{name}-conv2", kernel_initializer="zeros")
-    y = drop_path(y, drop_path_rate, f"{name}-drop_path")
-    return keras.layers.Add(name=f"{name}-add")([y, shortcut])
+    return residual_sum(y, shortcut, name, drop_path_rate)

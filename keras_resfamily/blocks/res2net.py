@@ -5,7 +5,7 @@ import keras
 from keras_resfamily.blocks.block_args import avg_pool_3x3, block_options
 from keras_resfamily.blocks.bottleneck import EXPANSION, bottleneck_width
 from keras_resfamily.blocks.common import (
-    BlockConfig, attention, batch_norm, check_groups, conv2d, drop_path, projection_shortcut, relu,
+    BlockConfig, attention, batch_norm, check_groups, conv2d, projection_shortcut, relu, residual_sum,
 )
 
 
@@ -44,6 +44,5 @@ def res2net_block(x, planes, stride, config: BlockConfig, name, drop_path_rate=0
     y = conv2d(y, out_channels, 1, name=f"{name}-conv3")
     y = batch_norm(y, f"{name}-bn3", zero_init=True)
     y = attention(y, config, f"{name}-se")
-    y = drop_path(y, drop_path_rate, f"{name}-drop_path")
-    y = keras.layers.Add(name=f"{name}-add")([y, shortcut])
+    y = residual_sum(y, shortcut, name, drop_path_rate)
     return relu(y, f"{name}-act3")

@@ -1,11 +1,9 @@
 """ResNeSt bottleneck (Zhang et al., 2020): 1x1 -> Split-Attention 3x3 -> 1x1, avg-pool downsampling."""
 
-import keras
-
 from keras_resfamily.blocks.block_args import avg_pool_3x3, block_options
 from keras_resfamily.blocks.bottleneck import EXPANSION, bottleneck_width
 from keras_resfamily.blocks.common import (
-    BlockConfig, batch_norm, check_groups, conv2d, drop_path, projection_shortcut, relu,
+    BlockConfig, batch_norm, check_groups, conv2d, relu, residual_sum, shortcut_branch,
 )
 from keras_resfamily.layers import SplitAttention
 
@@ -25,9 +23,7 @@ def resnest_block(x, planes, stride, config: BlockConfig, name, drop_path_rate=0
     out_channels = planes * EXPANSION
     avd_stride = stride if options["avd"] and stride > 1 else 0
     conv_stride = 1 if avd_stride else stride
-    shortcut = x
-    if stride != 1 or x.shape[-1] != out_channels:
-        shortcut = projection_shortcut(x, out_channels, stride, config.avg_down, f"{name}-downsample")
+    shortcut = shortcut_branch(x, out_channels, stride, config, name)
     y = conv2d(x, width, 1, name=f"{name}-conv1")
     y = relu(batch_norm(y, f"{name}-bn1"), f"{name}-act1")
     if avd_stride and options["avd_first"]:
@@ -40,6 +36,5 @@ def resnest_block(x, planes, stride, config: BlockConfig, name, drop_path_rate=0
     y = batch_norm(y, f"{name}-bn3", zero_init=True)
     # Stochastic depth drops the residual branch (timm's ResNeSt drops its block input instead;
     # identical at inference).
-    y = drop_path(y, drop_path_rate, f"{name}-drop_path")
-    y = keras.layers.Add(name=f"{name}-add")([y, shortcut])
+    y = residual_sum(y, shortcut, name, drop_path_rate)
     return relu(y, f"{name}-act3")

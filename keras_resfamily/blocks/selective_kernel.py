@@ -1,11 +1,9 @@
 """Selective Kernel residual blocks (SKNet, Li et al., 2019; timm `skresnet`)."""
 
-import keras
-
 from keras_resfamily.blocks.block_args import block_options
 from keras_resfamily.blocks.bottleneck import EXPANSION, bottleneck_width
 from keras_resfamily.blocks.common import (
-    BlockConfig, attention, batch_norm, check_groups, conv2d, drop_path, projection_shortcut, relu,
+    BlockConfig, attention, batch_norm, check_groups, conv2d, relu, residual_sum, shortcut_branch,
 )
 from keras_resfamily.layers import SelectiveKernel
 
@@ -29,8 +27,7 @@ def _conv_norm(x, filters, kernel_size, name, act=True):
 
 def _finish(y, shortcut, config, name, drop_path_rate):
     y = attention(y, config, f"{name}-se")
-    y = drop_path(y, drop_path_rate, f"{name}-drop_path")
-    y = keras.layers.Add(name=f"{name}-add")([y, shortcut])
+    y = residual_sum(y, shortcut, name, drop_path_rate)
     return relu(y, f"{name}-act")
 
 
@@ -42,9 +39,7 @@ def sk_basic_block(x, planes, stride, config: BlockConfig, name, drop_path_rate=
             f"cardinality={config.cardinality}, base_width={config.base_width}."
         )
     sk_args = block_options(config.block_args, SK_ARGS, SK_DEFAULTS)
-    shortcut = x
-    if stride != 1 or x.shape[-1] != planes:
-        shortcut = projection_shortcut(x, planes, stride, config.avg_down, f"{name}-downsample")
+    shortcut = shortcut_branch(x, planes, stride, config, name)
     y = SelectiveKernel(planes, strides=stride, name=f"{name}-conv1", **sk_args)(x)
     y = _conv_norm(y, planes, 3, f"{name}-conv2", act=False)
     return _finish(y, shortcut, config, name, drop_path_rate)
@@ -56,9 +51,7 @@ def sk_bottleneck_block(x, planes, stride, config: BlockConfig, name, drop_path_
     width = bottleneck_width(planes, config.cardinality, config.base_width)
     check_groups(width, config.cardinality)
     out_channels = planes * EXPANSION
-    shortcut = x
-    if stride != 1 or x.shape[-1] != out_channels:
-        shortcut = projection_shortcut(x, out_channels, stride, config.avg_down, f"{name}-downsample")
+    shortcut = shortcut_branch(x, out_channels, stride, config, name)
     y = _conv_norm(x, width, 1, f"{name}-conv1")
     y = SelectiveKernel(width, strides=stride, groups=config.cardinality, name=f"{name}-conv2", **sk_args)(y)
     y = _conv_norm(y, out_channels, 1, f"{name}-conv3", act=False)

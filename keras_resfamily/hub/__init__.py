@@ -79,13 +79,15 @@ def list_weights(model_name) -> "list[dict]":
     """The published checkpoints of a model, the default ('imagenet') first.
 
     Each item: tag, default (bool), source (hf://repo@revision/file or URL), sha256 (None where not
-    pinned), input_size (H, W, C), crop_pct, interpolation, mean, std, num_classes, license.
+    pinned), input_size (H, W, C), crop_pct, interpolation, mean, std, num_classes, license, and
+    timm's published ImageNet-1k top1 / top5 (%) at eval_size (None where timm lists none).
     """
     spec = get_spec(model_name)
     return [
         dict(tag=e.tag, default=e.is_default, source=e.source.describe(), sha256=e.source.sha256,
              input_size=(e.input_size[1], e.input_size[2], e.input_size[0]), crop_pct=e.crop_pct,
-             interpolation=e.interpolation, mean=e.mean, std=e.std, num_classes=e.num_classes, license=e.license)
+             interpolation=e.interpolation, mean=e.mean, std=e.std, num_classes=e.num_classes, license=e.license,
+             top1=e.top1, top5=e.top5, eval_size=e.eval_size)
         for e in registry.entries_for(spec)
     ]
 

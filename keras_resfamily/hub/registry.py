@@ -12,7 +12,10 @@ from typing import Optional, Tuple
 
 from keras_resfamily.hub.sources import Source
 
-REGISTRY_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "pretrained_weights.json")
+DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
+REGISTRY_FILE = os.path.join(DATA_DIR, "pretrained_weights.json")
+# timm's published ImageNet-1k validation results (results/results-imagenet.csv), by "name.tag".
+RESULTS_FILE = os.path.join(DATA_DIR, "reference_top1.json")
 IMAGENET_ALIAS = "imagenet"
 
 
@@ -32,20 +35,25 @@ class WeightsEntry:
     num_classes: int  # 0: the checkpoint has no classifier (backbone only)
     license: Optional[str]
     classifier: str  # checkpoint key prefix of the classifier, e.g. "fc" or "head.fc"
+    top1: Optional[float] = None  # timm's published ImageNet-1k validation top-1 (%), where it has one
+    top5: Optional[float] = None
+    eval_size: Optional[int] = None  # the image size of that evaluation
 
     @property
     def timm_name(self) -> str:
         return f"{self.reference}.{self.tag}"
 
 
-def _entry(reference, default_tag, row) -> WeightsEntry:
+def _entry(reference, default_tag, row, results) -> WeightsEntry:
+    result = results.get(f"{reference}.{row['tag']}", {})
     source = Source(hf_repo=row["hf_repo"], filename=row["filename"], revision=row["revision"],
                     url=row["url"], sha256=row["sha256"])
     return WeightsEntry(
         reference=reference, tag=row["tag"], source=source, is_default=row["tag"] == default_tag,
         input_size=tuple(row["input_size"]), crop_pct=row["crop_pct"], interpolation=row["interpolation"],
         mean=tuple(row["mean"]), std=tuple(row["std"]), num_classes=row["num_classes"], license=row["license"],
-        classifier=row["classifier"],
+        classifier=row["classifier"], top1=result.get("top1"), top5=result.get("top5"),
+        eval_size=result.get("img_size"),
     )
 
 
@@ -54,9 +62,11 @@ def load_registry(path=REGISTRY_FILE) -> "dict[str, tuple[WeightsEntry, ...]]":
     """timm name -> its entries, the default first."""
     with open(path) as f:
         models = json.load(f)["models"]
+    with open(RESULTS_FILE) as f:
+        results = json.load(f)["results"]
     table = {}
     for reference, model in models.items():
-        entries = [_entry(reference, model["default"], row) for row in model["weights"]]
+        entries = [_entry(reference, model["default"], row, results) for row in model["weights"]]
         table[reference] = tuple(sorted(entries, key=lambda e: not e.is_default))
     return table
 

@@ -1,7 +1,5 @@
 """Pipelines on tfds mock data, generated JPEG folders (one corrupt) and generated TFRecords."""
 
-import os
-
 import numpy as np
 import pytest
 import tensorflow as tf
