@@ -10,10 +10,10 @@ forward + backward (gradient w.r.t. input and kernel).
 
 import argparse
 import os
-import statistics
-import time
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 
 import numpy as np  # noqa: E402
 
@@ -64,14 +64,9 @@ FORMULATIONS = {
 
 
 def _median_ms(fn, runs):
-    fn()  # warm-up (tracing / XLA compilation)
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    from keras_resfamily.bench.stopwatch import median_seconds
+
+    return median_seconds(fn, warmup=2, runs=runs) * 1000  # warm-up: tracing / XLA compilation
 
 
 def main():

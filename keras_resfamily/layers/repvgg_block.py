@@ -5,6 +5,7 @@ import numpy as np
 import keras
 from keras import ops
 
+from keras_resfamily.layers.grouped_conv2d import GroupedConv2D
 from keras_resfamily.layers.stochastic_depth import StochasticDepth
 
 # PyTorch BatchNorm defaults (momentum 0.1 of the new value == Keras 0.9, eps 1e-5).
@@ -64,7 +65,7 @@ class RepVGGBlock(keras.layers.Layer):
     def _conv(self, kernel_size, use_bias, name):
         # stride-2 3x3 convs are padded explicitly in `call`; 'same' is symmetric at stride 1.
         padding = "same" if self.strides == 1 else "valid"
-        return keras.layers.Conv2D(
+        return GroupedConv2D(
             self.filters, kernel_size, strides=self.strides, padding=padding, groups=self.groups,
             use_bias=use_bias, kernel_initializer=CONV_INIT, name=name, dtype=self.dtype_policy,
         )
