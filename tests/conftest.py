@@ -4,8 +4,8 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-# pytest-xdist workers share the cores: one worker per core with one intra-op thread each beats
-# every worker oversubscribing all cores.
+# pytest-xdist workers share the cores: each gets its share of intra-op threads (one per core with
+# `-n 2` on 2 cores) instead of every worker starting a thread per core.
 THREADS = max(1, (os.cpu_count() or 1) // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
 
 # torch must be imported before TensorFlow: the other order segfaults when both run kernels
