@@ -20,6 +20,8 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
+from keras_resfamily.bench.stopwatch import median_seconds  # noqa: E402
+
 
 def keras_grouped(x, kernel, groups):
     """What keras.layers.Conv2D(groups=G) runs (ops.conv with a (kh, kw, C/G, O) kernel)."""
@@ -64,8 +66,6 @@ FORMULATIONS = {
 
 
 def _median_ms(fn, runs):
-    from keras_resfamily.bench.stopwatch import median_seconds
-
     return median_seconds(fn, warmup=2, runs=runs) * 1000  # warm-up: tracing / XLA compilation
 
 

@@ -44,12 +44,13 @@ def write_csv(rows, path):
 
 
 def zoo_markdown(rows):
-    """The README model-zoo table: params, GMACs, relative speed, reference top-1, pretrained tags."""
+    """The README model-zoo table: params, GMACs, relative speed (when measured), reference top-1, tags."""
     import keras_resfamily as kr
 
-    lines = ["| Model | Family | Reference (computes the same) | Params | GMACs | Input | Speed vs ResNet50 | "
-             "Top-1 (timm, default weights @ size) | Pretrained tags |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|"]
+    with_speed = any(row["speed_vs_resnet50"] is not None for row in rows)
+    header = ["Model", "Family", "Reference (computes the same)", "Params", "GMACs", "Input"]
+    header += ["Speed vs ResNet50"] * with_speed + ["Top-1 (timm, default weights @ size)", "Pretrained tags"]
+    lines = ["| " + " | ".join(header) + " |", "|---|---|---|" + "---:|" * (len(header) - 3)]
     for row in rows:
         if row["model"] not in kr.list_models():
             continue  # the keras.applications baseline is no zoo model
@@ -59,8 +60,9 @@ def zoo_markdown(rows):
         top1 = f"{weights[0]['top1']:.2f} @ {weights[0]['eval_size']}" if weights and weights[0]["top1"] else "-"
         gmacs = "-" if row["gmacs"] is None else f"{row['gmacs']:.2f}"
         speed = "-" if row["speed_vs_resnet50"] is None else f"{row['speed_vs_resnet50']:.2f}x"
-        lines.append(f"| `{spec.name}` | {spec.family} | {reference} | {row['params_m']:.2f}M | {gmacs} | "
-                     f"{row['input']} | {speed} | {top1} | {len(weights)} |")
+        cells = [f"`{spec.name}`", spec.family, reference, f"{row['params_m']:.2f}M", gmacs, str(row["input"])]
+        cells += [speed] * with_speed + [top1, str(len(weights))]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 

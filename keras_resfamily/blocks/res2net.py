@@ -5,7 +5,7 @@ import keras
 from keras_resfamily.blocks.block_args import avg_pool_3x3, block_options
 from keras_resfamily.blocks.bottleneck import EXPANSION, bottleneck_width
 from keras_resfamily.blocks.common import (
-    BlockConfig, attention, batch_norm, check_groups, conv2d, projection_shortcut, relu, residual_sum,
+    BlockConfig, attention, batch_norm, check_groups, conv2d, relu, residual_sum, shortcut_branch,
 )
 
 
@@ -24,10 +24,8 @@ def res2net_block(x, planes, stride, config: BlockConfig, name, drop_path_rate=0
     width = bottleneck_width(planes, config.cardinality, config.base_width)
     check_groups(width, config.cardinality)
     out_channels = planes * EXPANSION
-    shortcut = x
-    is_first = stride != 1 or x.shape[-1] != out_channels
-    if is_first:
-        shortcut = projection_shortcut(x, out_channels, stride, config.avg_down, f"{name}-downsample")
+    shortcut = shortcut_branch(x, out_channels, stride, config, name)
+    is_first = shortcut is not x  # timm's 'stage' block type: the block that projects its shortcut
     y = conv2d(x, width * scale, 1, name=f"{name}-conv1")
     y = relu(batch_norm(y, f"{name}-bn1"), f"{name}-act1")
     splits = keras.ops.split(y, scale, axis=-1) if scale > 1 else [y]
