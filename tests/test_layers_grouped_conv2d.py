@@ -1,5 +1,7 @@
 """GroupedConv2D: identical outputs and gradients to keras Conv2D(groups) whichever formulation runs."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -10,12 +12,14 @@ from keras_resfamily.layers import grouped_conv2d
 RNG = np.random.default_rng(0)
 
 
-@pytest.mark.parametrize("split", [True, False])
+@pytest.mark.parametrize("path", [grouped_conv2d.KERAS, grouped_conv2d.TF_DIRECT, grouped_conv2d.PER_GROUP])
 @pytest.mark.parametrize("strides,dilation,padding", [(1, 1, "same"), (2, 1, "valid"), (1, 2, "same")])
-def test_equals_conv2d_with_groups(monkeypatch, split, strides, dilation, padding):
+def test_equals_conv2d_with_groups(monkeypatch, path, strides, dilation, padding):
     import tensorflow as tf
 
-    monkeypatch.setattr(grouped_conv2d, "split_groups_is_faster", lambda: split)
+    if path == grouped_conv2d.TF_DIRECT and grouped_conv2d.grouped_conv_path() == grouped_conv2d.PER_GROUP:
+        pytest.skip("no CPU gradient for TensorFlow's grouped op without oneDNN (rerun with it on below)")
+    monkeypatch.setattr(grouped_conv2d, "grouped_conv_path", lambda dtype="float32": path)
     args = dict(filters=12, kernel_size=3, strides=strides, dilation_rate=dilation, padding=padding, groups=4)
     ours, native = GroupedConv2D(**args), keras.layers.Conv2D(**args)
     images = tf.constant(RNG.normal(size=(2, 9, 9, 8)).astype("float32"))
@@ -35,3 +39,24 @@ def test_is_a_conv2d_with_conv2d_config():
     layer = GroupedConv2D(8, 3, groups=2)
     assert isinstance(layer, keras.layers.Conv2D)
     assert GroupedConv2D.from_config(layer.get_config()).get_config() == layer.get_config()
+
+
+def test_uses_tensorflow_grouped_op_only_where_it_has_gradients():
+    """oneDNN CPU builds differentiate grouped convs; with oneDNN off, TensorFlow's gradient raises."""
+    import subprocess
+    import sys
+
+    probe = ("import keras_resfamily.layers.grouped_conv2d as g; import tensorflow as tf; "
+             "tf.config.set_visible_devices([], 'GPU'); print(g.grouped_conv_path())")
+    paths = {}
+    for onednn in ("0", "1"):
+        env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS=onednn, KERAS_BACKEND="tensorflow", TF_CPP_MIN_LOG_LEVEL="3")
+        result = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+        paths[onednn] = result.stdout.split()[-1]
+    assert paths == {"0": grouped_conv2d.PER_GROUP, "1": grouped_conv2d.TF_DIRECT}
+    if grouped_conv2d.grouped_conv_path() == grouped_conv2d.PER_GROUP:  # tf_direct cases were skipped here
+        env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="1", KERAS_BACKEND="tensorflow")
+        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
+                                 "-k", "equals_conv2d_with_groups and tf_direct"],
+                                env=env, capture_output=True, text=True)
+        assert "3 passed" in result.stdout, result.stdout[-2000:]
