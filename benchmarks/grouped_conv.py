@@ -106,7 +106,8 @@ def main():
             fwd = _median_ms(lambda: ops.convert_to_numpy(forward(x, kernel)), args.runs)
             bwd = _median_ms(lambda: [ops.convert_to_numpy(g) for g in forward_backward(x, kernel)], args.runs)
         except Exception as error:  # e.g. TensorFlow without oneDNN has no CPU gradient for grouped convs
-            print(f"{label:28s} failed: {max(str(error).splitlines(), key=len)[:100]}")
+            lines = str(error).splitlines()
+            print(f"{label:28s} failed: {next((l for l in lines if 'not supported' in l), lines[0])[:100]}")
             continue
         print(f"{label:28s} {err:12.2e} {fwd:11.2f} {bwd:11.2f}")
 
