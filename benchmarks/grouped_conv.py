@@ -106,8 +106,9 @@ def main():
             fwd = _median_ms(lambda: ops.convert_to_numpy(forward(x, kernel)), args.runs)
             bwd = _median_ms(lambda: [ops.convert_to_numpy(g) for g in forward_backward(x, kernel)], args.runs)
         except Exception as error:  # e.g. TensorFlow without oneDNN has no CPU gradient for grouped convs
-            lines = str(error).splitlines()
-            print(f"{label:28s} failed: {next((l for l in lines if 'not supported' in l), lines[0])[:100]}")
+            # TensorFlow's message ends with the failing op's reason, after the traceback's indented lines
+            reason = [line for line in str(error).splitlines() if line and not line[0].isspace()][-1]
+            print(f"{label:28s} failed: {type(error).__name__}: {reason[:100]}")
             continue
         print(f"{label:28s} {err:12.2e} {fwd:11.2f} {bwd:11.2f}")
 
