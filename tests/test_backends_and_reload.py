@@ -10,6 +10,8 @@ import pytest
 
 import keras_resfamily as kr
 
+pytestmark = pytest.mark.xdist_group("backends")  # one worker builds the TensorFlow reference once
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ("ResNet50D", "SEResNeXt50_32x4d")
 

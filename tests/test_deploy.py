@@ -7,6 +7,8 @@ import keras
 import keras_resfamily as kr
 from model_cases import trainable_params
 
+pytestmark = pytest.mark.xdist_group("deploy")  # one worker builds the RepVGG pair once
+
 RNG = np.random.default_rng(0)
 IMAGES = RNG.normal(size=(2, 64, 64, 3)).astype("float32")
 # Deploy parameter counts of the paper's RepVGG variants (1000 classes) that our deploy models

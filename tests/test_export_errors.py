@@ -13,6 +13,8 @@ from keras_resfamily import hub
 from keras_resfamily.export import checks, serving
 from keras_resfamily.export.__main__ import main as export_cli
 
+pytestmark = pytest.mark.xdist_group("export_errors")  # one worker builds and exports the tiny model once
+
 
 @pytest.fixture(scope="module")
 def tiny_model():

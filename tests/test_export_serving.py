@@ -21,6 +21,8 @@ from keras_resfamily.export.__main__ import main as export_cli
 from keras_resfamily.export.serving_module import resize_and_center_crop
 from keras_resfamily.preprocessing import imagenet_classes
 
+pytestmark = pytest.mark.xdist_group("export_serving")  # one worker exports the representatives once
+
 SIZE = 64  # crop; timm's eval transform resizes the short side to floor(64 / 0.875) = 73 first
 RESIZED = 73
 TOLERANCE = 1e-5

@@ -60,3 +60,18 @@ def test_uses_tensorflow_grouped_op_only_where_it_has_gradients():
                                  "-k", "equals_conv2d_with_groups and tf_direct"],
                                 env=env, capture_output=True, text=True)
         assert "3 passed" in result.stdout, result.stdout[-2000:]
+
+
+def test_grouped_model_matches_timm_with_onednn_switched():
+    """oneDNN is on by default only on AVX-512 VNNI/BF16/AMX CPUs, so the suite runs one grouped-conv
+    path at model level: a grouped model's parity, save/reload and gradients with the other one."""
+    import subprocess
+    import sys
+
+    onednn = "1" if grouped_conv2d.grouped_conv_path() == grouped_conv2d.PER_GROUP else "0"
+    env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS=onednn, KERAS_BACKEND="tensorflow")
+    models_tests = os.path.join(os.path.dirname(__file__), "test_models.py")
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", models_tests,
+                             "-k", "test_timm_parity_save_reload_and_backward and ResNeXt50_32x4d"],
+                            env=env, capture_output=True, text=True)
+    assert "1 passed" in result.stdout, result.stdout[-2000:]

@@ -55,6 +55,61 @@ def test_matches_timm_in_training_and_deploy_form(cin, cout, strides, groups):
     np.testing.assert_allclose(np.asarray(deployed_model(images)), expected, atol=1e-5 * scale)
 
 
+def _timm_block_and_ours(cin, cout, strides, groups):
+    """timm's RepVggBlock with random weights and BN statistics, and ours with its weights loaded."""
+    import torch
+    from timm.models.byobnet import RepVggBlock
+
+    torch.manual_seed(0)
+    reference = RepVggBlock(cin, cout, stride=strides, group_size=cin // groups if groups > 1 else None)
+    with torch.no_grad():
+        for name, tensor in reference.state_dict().items():
+            if tensor.dtype.is_floating_point:
+                tensor.uniform_(0.5, 2.0) if "running_var" in name else tensor.normal_(0, 0.3)
+    layer = RepVGGBlock(cout, strides=strides, groups=groups, name="block")
+    model = _wrap(layer, cin)
+    load_timm_state_dict(model, {f"block.{k}": v for k, v in reference.state_dict().items()})
+    return reference, layer, model
+
+
+@pytest.mark.parametrize("cin,cout,strides,groups", CASES)
+def test_kernel_gradients_match_timm_in_training_mode(cin, cout, strides, groups):
+    """Training-mode backward equals timm's: the strided 1x1 branch on RGB is where oneDNN's AVX2
+    kernel goes wrong (see RepVGGBlock._subsample); even sizes, as it needs."""
+    torch = pytest.importorskip("torch")
+    import tensorflow as tf
+
+    reference, layer, model = _timm_block_and_ours(cin, cout, strides, groups)
+    images = RNG.normal(size=(2, 16, 16, cin)).astype("float32")
+    upstream = RNG.normal(size=(2, 16 // strides, 16 // strides, cout)).astype("float32")
+    reference.train()
+    with torch.backends.mkldnn.flags(enabled=False):  # torch's oneDNN has the same bug on AVX2
+        (reference(torch.from_numpy(images.transpose(0, 3, 1, 2)))
+         * torch.from_numpy(upstream.transpose(0, 3, 1, 2))).sum().backward()
+    kernels = [layer.conv_kxk_conv.kernel, layer.conv_1x1_conv.kernel]
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(model(images, training=True) * upstream)
+    theirs = [reference.conv_kxk.conv.weight, reference.conv_1x1.conv.weight]
+    for ours, theirs in zip(tape.gradient(loss, kernels), theirs):
+        expected = theirs.grad.numpy().transpose(2, 3, 1, 0)
+        np.testing.assert_allclose(np.asarray(ours), expected, atol=1e-4 * np.abs(expected).max())
+
+
+def test_kernel_gradients_match_timm_with_onednn_on():
+    """The same check with TensorFlow's oneDNN kernels on and one intra-op thread (oneDNN is off by
+    default on AVX2 CPUs; before the subsampled 1x1 branch this crashed there)."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="1", KERAS_BACKEND="tensorflow",
+               PYTEST_XDIST_WORKER_COUNT=str(os.cpu_count() or 1))  # conftest.py: one intra-op thread
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
+                             "-k", "test_kernel_gradients_match_timm_in_training_mode"],
+                            env=env, capture_output=True, text=True)
+    assert f"{len(CASES)} passed" in result.stdout, (result.returncode, result.stdout[-2000:])
+
+
 def test_identity_branch_only_when_shape_is_kept():
     same, strided, widened = RepVGGBlock(8), RepVGGBlock(8, strides=2), RepVGGBlock(16)
     for layer in (same, strided, widened):

@@ -62,11 +62,11 @@ class RepVGGBlock(keras.layers.Layer):
         self.drop_path_rate = drop_path_rate
         self.drop_path = StochasticDepth(drop_path_rate, name="drop_path", dtype=self.dtype_policy)
 
-    def _conv(self, kernel_size, use_bias, name):
+    def _conv(self, kernel_size, use_bias, name, strides):
         # stride-2 3x3 convs are padded explicitly in `call`; 'same' is symmetric at stride 1.
-        padding = "same" if self.strides == 1 else "valid"
+        padding = "same" if strides == 1 else "valid"
         return GroupedConv2D(
-            self.filters, kernel_size, strides=self.strides, padding=padding, groups=self.groups,
+            self.filters, kernel_size, strides=strides, padding=padding, groups=self.groups,
             use_bias=use_bias, kernel_initializer=CONV_INIT, name=name, dtype=self.dtype_policy,
         )
 
@@ -89,15 +89,15 @@ class RepVGGBlock(keras.layers.Layer):
         self.use_identity = channels == self.filters and self.strides == 1
         padded = self._padded_shape(input_shape)
         if self.deploy:
-            self.reparam_conv = self._conv(3, True, "reparam_conv")
+            self.reparam_conv = self._conv(3, True, "reparam_conv", self.strides)
             self.reparam_conv.build(padded)
         else:
-            self.conv_kxk_conv = self._conv(3, False, "conv_kxk-conv")
+            self.conv_kxk_conv = self._conv(3, False, "conv_kxk-conv", self.strides)
             self.conv_kxk_bn = self._bn("conv_kxk-bn")
-            self.conv_1x1_conv = self._conv(1, False, "conv_1x1-conv")
+            self.conv_1x1_conv = self._conv(1, False, "conv_1x1-conv", 1)  # strided in `_subsample`
             self.conv_1x1_bn = self._bn("conv_1x1-bn")
             self.conv_kxk_conv.build(padded)
-            self.conv_1x1_conv.build(input_shape)
+            self.conv_1x1_conv.build(self._subsample_shape(input_shape))
             out_shape = self.compute_output_shape(input_shape)
             self.conv_kxk_bn.build(out_shape)
             self.conv_1x1_bn.build(out_shape)
@@ -114,11 +114,21 @@ class RepVGGBlock(keras.layers.Layer):
     def _pad(self, x):
         return x if self.strides == 1 else ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])
 
+    # A strided 1x1 conv reads every `strides`-th pixel: subsampling first and convolving at stride 1
+    # is the same sum. Done explicitly because oneDNN's AVX2 1x1 backward-weights kernel, at stride
+    # > 1 with fewer input channels than its block of 8 (the RGB stem), writes past its workspace
+    # (oneDNN issue 6035): TensorFlow with TF_ENABLE_ONEDNN_OPTS=1 crashed or computed wrong gradients.
+    def _subsample(self, x):
+        return x if self.strides == 1 else x[:, ::self.strides, ::self.strides, :]
+
+    def _subsample_shape(self, input_shape):
+        return self.compute_output_shape(input_shape)[:3] + (input_shape[3],)
+
     def call(self, inputs, training=None):
         if self.deploy:
             return ops.relu(self.reparam_conv(self._pad(inputs)))
         y = self.conv_kxk_bn(self.conv_kxk_conv(self._pad(inputs)), training=training)
-        y = y + self.conv_1x1_bn(self.conv_1x1_conv(inputs), training=training)
+        y = y + self.conv_1x1_bn(self.conv_1x1_conv(self._subsample(inputs)), training=training)
         if self.use_identity:
             y = self.drop_path(y, training=training) + self.identity(inputs, training=training)
         return ops.relu(y)
