@@ -24,37 +24,6 @@ def _wrap(layer, channels):
     return keras.Model(inputs, layer(inputs))
 
 
-@pytest.mark.parametrize("cin,cout,strides,groups", CASES)
-def test_matches_timm_in_training_and_deploy_form(cin, cout, strides, groups):
-    torch = pytest.importorskip("torch")
-    from timm.models.byobnet import RepVggBlock
-
-    torch.manual_seed(0)
-    reference = RepVggBlock(cin, cout, stride=strides, group_size=cin // groups if groups > 1 else None).eval()
-    with torch.no_grad():
-        for name, tensor in reference.state_dict().items():
-            if tensor.dtype.is_floating_point:
-                tensor.uniform_(0.5, 2.0) if "running_var" in name else tensor.normal_(0, 0.3)
-    layer = RepVGGBlock(cout, strides=strides, groups=groups, name="block")
-    model = _wrap(layer, cin)
-    load_timm_state_dict(model, {f"block.{k}": v for k, v in reference.state_dict().items()})
-    images = RNG.normal(size=(2, 9, 9, cin)).astype("float32")  # odd size: checks the stride-2 padding
-    with torch.no_grad():
-        expected = reference(torch.from_numpy(images.transpose(0, 3, 1, 2))).numpy().transpose(0, 2, 3, 1)
-    scale = np.abs(expected).max()
-    np.testing.assert_allclose(np.asarray(model(images)), expected, atol=1e-5 * scale)
-
-    deployed = layer.reparameterize()
-    assert deployed.deploy and deployed.name == "block" and len(deployed.weights) == 2
-    np.testing.assert_allclose(np.asarray(deployed(images)), expected, atol=1e-5 * scale)
-
-    # timm's own re-parameterised weights load by name into the deploy form: same naming.
-    reference.reparameterize()
-    deployed_model = _wrap(RepVGGBlock(cout, strides=strides, groups=groups, deploy=True, name="block"), cin)
-    load_timm_state_dict(deployed_model, {f"block.{k}": v for k, v in reference.state_dict().items()})
-    np.testing.assert_allclose(np.asarray(deployed_model(images)), expected, atol=1e-5 * scale)
-
-
 def _timm_block_and_ours(cin, cout, strides, groups):
     """timm's RepVggBlock with random weights and BN statistics, and ours with its weights loaded."""
     import torch
@@ -70,6 +39,28 @@ def _timm_block_and_ours(cin, cout, strides, groups):
     model = _wrap(layer, cin)
     load_timm_state_dict(model, {f"block.{k}": v for k, v in reference.state_dict().items()})
     return reference, layer, model
+
+
+@pytest.mark.parametrize("cin,cout,strides,groups", CASES)
+def test_matches_timm_in_training_and_deploy_form(cin, cout, strides, groups):
+    torch = pytest.importorskip("torch")
+    reference, layer, model = _timm_block_and_ours(cin, cout, strides, groups)
+    reference.eval()
+    images = RNG.normal(size=(2, 9, 9, cin)).astype("float32")  # odd size: checks the stride-2 padding
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(images.transpose(0, 3, 1, 2))).numpy().transpose(0, 2, 3, 1)
+    scale = np.abs(expected).max()
+    np.testing.assert_allclose(np.asarray(model(images)), expected, atol=1e-5 * scale)
+
+    deployed = layer.reparameterize()
+    assert deployed.deploy and deployed.name == "block" and len(deployed.weights) == 2
+    np.testing.assert_allclose(np.asarray(deployed(images)), expected, atol=1e-5 * scale)
+
+    # timm's own re-parameterised weights load by name into the deploy form: same naming.
+    reference.reparameterize()
+    deployed_model = _wrap(RepVGGBlock(cout, strides=strides, groups=groups, deploy=True, name="block"), cin)
+    load_timm_state_dict(deployed_model, {f"block.{k}": v for k, v in reference.state_dict().items()})
+    np.testing.assert_allclose(np.asarray(deployed_model(images)), expected, atol=1e-5 * scale)
 
 
 @pytest.mark.parametrize("cin,cout,strides,groups", CASES)
