@@ -70,8 +70,7 @@ def test_grouped_model_matches_timm_with_onednn_switched():
 
     onednn = "1" if grouped_conv2d.grouped_conv_path() == grouped_conv2d.PER_GROUP else "0"
     env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS=onednn, KERAS_BACKEND="tensorflow")
-    models_tests = os.path.join(os.path.dirname(__file__), "test_models.py")
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", models_tests,
-                             "-k", "test_timm_parity_save_reload_and_backward and ResNeXt50_32x4d"],
+    case = os.path.join(os.path.dirname(__file__), "test_models.py::test_timm_parity_save_reload_and_backward")
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{case}[ResNeXt50_32x4d]"],
                             env=env, capture_output=True, text=True)
     assert "1 passed" in result.stdout, result.stdout[-2000:]
