@@ -8,6 +8,7 @@ import pytest
 import keras
 from keras_resfamily.layers import GroupedConv2D
 from keras_resfamily.layers import grouped_conv2d
+from fresh_pytest import run_pytest
 
 RNG = np.random.default_rng(0)
 
@@ -55,22 +56,14 @@ def test_uses_tensorflow_grouped_op_only_where_it_has_gradients():
         paths[onednn] = result.stdout.split()[-1]
     assert paths == {"0": grouped_conv2d.PER_GROUP, "1": grouped_conv2d.TF_DIRECT}
     if grouped_conv2d.grouped_conv_path() == grouped_conv2d.PER_GROUP:  # tf_direct cases were skipped here
-        env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="1", KERAS_BACKEND="tensorflow")
-        result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
-                                 "-k", "equals_conv2d_with_groups and tf_direct"],
-                                env=env, capture_output=True, text=True)
-        assert "3 passed" in result.stdout, result.stdout[-2000:]
+        stdout = run_pytest([__file__], {"TF_ENABLE_ONEDNN_OPTS": "1"}, "-k", "equals_conv2d_with_groups and tf_direct")
+        assert "3 passed" in stdout, stdout[-2000:]
 
 
 def test_grouped_model_matches_timm_with_onednn_switched():
     """oneDNN is on by default only on AVX-512 VNNI/BF16/AMX CPUs, so the suite runs one grouped-conv
     path at model level: a grouped model's parity, save/reload and gradients with the other one."""
-    import subprocess
-    import sys
-
     onednn = "1" if grouped_conv2d.grouped_conv_path() == grouped_conv2d.PER_GROUP else "0"
-    env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS=onednn, KERAS_BACKEND="tensorflow")
     case = os.path.join(os.path.dirname(__file__), "test_models.py::test_timm_parity_save_reload_and_backward")
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{case}[ResNeXt50_32x4d]"],
-                            env=env, capture_output=True, text=True)
-    assert "1 passed" in result.stdout, result.stdout[-2000:]
+    stdout = run_pytest([f"{case}[ResNeXt50_32x4d]"], {"TF_ENABLE_ONEDNN_OPTS": onednn})
+    assert "1 passed" in stdout, stdout[-2000:]

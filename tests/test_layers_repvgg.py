@@ -7,6 +7,7 @@ import keras
 from keras_resfamily.convert import load_timm_state_dict
 from keras_resfamily.layers import RepVGGBlock
 from layer_contract import check_layer_contract
+from fresh_pytest import run_pytest
 
 RNG = np.random.default_rng(0)
 # (in channels, out channels, strides, groups): identity branch, strided / widening, grouped, RGB stem
@@ -90,15 +91,11 @@ def test_kernel_gradients_match_timm_with_onednn_on():
     """The same check with TensorFlow's oneDNN kernels on and one intra-op thread (oneDNN is off by
     default on AVX2 CPUs; before the subsampled 1x1 branch this crashed there)."""
     import os
-    import subprocess
-    import sys
 
-    env = dict(os.environ, TF_ENABLE_ONEDNN_OPTS="1", KERAS_BACKEND="tensorflow",
-               PYTEST_XDIST_WORKER_COUNT=str(os.cpu_count() or 1))  # conftest.py: one intra-op thread
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
-                             "-k", "test_kernel_gradients_match_timm_in_training_mode"],
-                            env=env, capture_output=True, text=True)
-    assert f"{len(CASES)} passed" in result.stdout, (result.returncode, result.stdout[-2000:])
+    stdout = run_pytest([__file__], {"TF_ENABLE_ONEDNN_OPTS": "1",  # conftest.py: one intra-op thread
+                                     "PYTEST_XDIST_WORKER_COUNT": str(os.cpu_count() or 1)},
+                        "-k", "test_kernel_gradients_match_timm_in_training_mode")
+    assert f"{len(CASES)} passed" in stdout, stdout[-2000:]
 
 
 def test_identity_branch_only_when_shape_is_kept():
