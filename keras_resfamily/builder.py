@@ -7,6 +7,7 @@ import keras
 from keras_resfamily import validation
 from keras_resfamily.blocks import BLOCKS, BlockConfig
 from keras_resfamily.blocks.common import batch_norm, relu
+from keras_resfamily.graph_walk import functional_model
 from keras_resfamily.layouts import LAYOUTS, block_name
 from keras_resfamily.specs import ModelSpec, get_spec
 from keras_resfamily.stems import STEMS, stem_stride
@@ -98,7 +99,7 @@ def build_model(
     layout = LAYOUTS[spec.layout]
     name = name or spec.keras_name
     if features_only:
-        model = keras.Model(inputs, features, name=name)
+        model = functional_model(inputs, features, name)
     else:
         # Pooling in float32: a float16 mean over a large feature map can overflow.
         if include_top:
@@ -112,7 +113,7 @@ def build_model(
             x = keras.layers.GlobalAveragePooling2D(name="global_pool", dtype="float32")(x)
         elif pooling == "max":
             x = keras.layers.GlobalMaxPooling2D(name="global_pool", dtype="float32")(x)
-        model = keras.Model(inputs, x, name=name)
+        model = functional_model(inputs, x, name)
     if weights is not None:
         hub.load_weights(model, spec, weights, include_top=include_top and not features_only)
     return model

@@ -188,8 +188,11 @@ def exports(tmp_path_factory):
             reload.stdin.write(json.dumps(jobs[name]) + "\n")
             reload.stdin.flush()
         if name == "ResNet50":
-            cli = subprocess.Popen(["saved_model_cli", "show", "--all", "--dir", jobs[name]["dir"]],
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+            # The running interpreter's TensorFlow, not whatever `saved_model_cli` PATH holds (if any).
+            cli = subprocess.Popen([sys.executable, "-m", "tensorflow.python.tools.saved_model_cli",
+                                    "show", "--all", "--dir", jobs[name]["dir"]],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env={**env, "PATH": os.defpath})  # as when a venv's bin is not on PATH
     reload.stdin.close()
     reload.wait(timeout=600)
     logs.seek(0)

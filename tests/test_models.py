@@ -1,11 +1,14 @@
 """Every registered model: timm parity, parameter counts, forward/backward, pooling, precision, save/reload."""
 
+import sys
+
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import keras
 import keras_resfamily as kr
+from keras_resfamily.graph_walk import walk_depth
 from model_cases import (
     ALL_SPECS, CODE_PATH_SPECS, FLOAT16_TRAIN_SPECS, PAPER_SPECS, REFERENCE_SPECS, cases, small_input_size,
     trainable_params,
@@ -26,12 +29,45 @@ def assert_backend_safe_names(model):
 THROUGH_FILE = {spec.name for spec in CODE_PATH_SPECS}
 
 
+def _nested(frames, call):
+    return call() if frames == 0 else _nested(frames - 1, call)
+
+
+def at_stack_depth(frames, call):
+    """call() at Python's default recursion limit, `frames` deeper, as from a notebook or a deeper program.
+
+    The limit is set here: with IPython installed, importing TensorFlow imports jedi, which raises it
+    to 3000 and would hide a graph too deep for the default.
+    """
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        return _nested(frames, call)
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+# Keras builds and reloads a functional model with a recursive graph walk (one frame per node on
+# its path); with this bound a model still builds and reloads from a 200-frame-deep caller below
+# Python's default recursion limit of 1000. Deepest today: ResNetRS420, 306 frames.
+MAX_WALK_DEPTH = 400
+
+
+def build_at_depth(name, **kwargs):
+    """Build `name` from a caller stack 200 frames deep and check how deep Keras' graph walk goes."""
+    model = at_stack_depth(200, lambda: kr.create_model(name, **kwargs))
+    depth = walk_depth(model.outputs)
+    assert depth <= MAX_WALK_DEPTH, f"{name}: Keras' graph walk is {depth} frames deep (> {MAX_WALK_DEPTH})"
+    return model
+
+
 def assert_save_reload_equal(model, spec, images, expected, tmp_path):
     if spec.name in THROUGH_FILE:
         model.save(tmp_path / "model.keras")
-        reloaded = keras.models.load_model(tmp_path / "model.keras")
+        reloaded = at_stack_depth(200, lambda: keras.models.load_model(tmp_path / "model.keras"))
     else:
-        reloaded = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model))
+        config = keras.saving.serialize_keras_object(model)
+        reloaded = at_stack_depth(200, lambda: keras.saving.deserialize_keras_object(config))
         reloaded.set_weights(model.get_weights())
     np.testing.assert_array_equal(np.asarray(reloaded(images, training=False)), expected)
 
@@ -80,7 +116,7 @@ def test_timm_parity_save_reload_and_backward(spec, tmp_path):
     from timm_reference import randomized_timm_model, timm_forward, timm_trainable_params
 
     reference = randomized_timm_model(spec.reference, seed=1)
-    model = kr.create_model(spec.name, classifier_activation=None)
+    model = build_at_depth(spec.name, classifier_activation=None)
     assert_backend_safe_names(model)
     kr.load_timm_state_dict(model, reference.state_dict())
     assert trainable_params(model) == timm_trainable_params(reference)
@@ -98,7 +134,7 @@ def test_timm_parity_save_reload_and_backward(spec, tmp_path):
 
 @pytest.mark.parametrize("spec", cases([s for s in ALL_SPECS if not s.reference]))
 def test_paper_model_forward_save_reload_and_backward(spec, tmp_path):
-    model = kr.create_model(spec.name)
+    model = build_at_depth(spec.name)
     assert_backend_safe_names(model)
     size = small_input_size(spec)
     images = _images(2, size, size)

@@ -3,6 +3,7 @@
 import keras
 
 import keras_resfamily
+from keras_resfamily.graph_walk import functional_model
 from training.schedules import make_schedule
 
 
@@ -43,7 +44,7 @@ def build_model(cfg, num_classes, image_size):
                                             input_shape=shape, drop_path_rate=cfg.drop_path_rate)
     x = keras.layers.Dropout(cfg.dropout_rate)(backbone.output) if cfg.dropout_rate else backbone.output
     logits = keras.layers.Dense(num_classes, dtype="float32", name="fc")(x)
-    return keras.Model(backbone.input, logits, name=backbone.name)
+    return functional_model(backbone.input, logits, backbone.name)
 
 
 def make_optimizer(cfg, steps_per_epoch):

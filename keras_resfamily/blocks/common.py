@@ -99,7 +99,10 @@ def shortcut_branch(x, out_channels, stride, config: BlockConfig, name):
 def residual_sum(y, shortcut, name, drop_path_rate):
     """Stochastic depth on the residual branch, then `{name}-add` with the shortcut."""
     y = drop_path(y, drop_path_rate, f"{name}-drop_path")
-    return keras.layers.Add(name=f"{name}-add")([y, shortcut])
+    # Shortcut first: Keras walks a functional graph recursively through each node's first input, so
+    # this keeps the walk one add per block deep instead of every layer deep (ResNetRS420: 1549 frames
+    # > Python's limit of 1000). Two-term float addition is commutative: outputs are unchanged.
+    return keras.layers.Add(name=f"{name}-add")([shortcut, y])
 
 
 def projection_shortcut(x, out_channels, stride, avg_down, name):
