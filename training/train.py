@@ -22,7 +22,7 @@ from training.data import load_source, make_pipelines
 from training.keras_compat import patch_for_multi_worker
 from training.evaluate import evaluation_report, write_report
 from training.model_setup import build_model, compile_model
-from training.run_dir import check_run_dir, create_run_dir
+from training.run_dir import check_run_dir, create_run_dir, write_marker
 from training.strategy import check_global_batch, env_is_chief, is_chief, make_strategy, split_cpu
 
 
@@ -89,9 +89,10 @@ def train(cfg: TrainConfig) -> dict:
     if run.chief:
         write_config(cfg, paths.config)
     verbose = cfg.verbose if run.chief else 0
+    callbacks = make_callbacks(cfg, paths, run.chief)
     history = run.model.fit(
         run.train_data, shuffle=False, epochs=cfg.epochs, steps_per_epoch=run.steps_per_epoch, validation_data=run.val_data,
-        validation_steps=cfg.validation_steps, callbacks=make_callbacks(cfg, paths, run.chief), verbose=verbose,
+        validation_steps=cfg.validation_steps, callbacks=callbacks, verbose=verbose,
     )
     report = evaluation_report(run.model, run.val_data, cfg.validation_steps)
     report.update(
@@ -102,6 +103,8 @@ def train(cfg: TrainConfig) -> dict:
     )
     if run.chief:
         write_report(report, paths.report)
+        # Last: a later --resume with the same --epochs is told the run is complete.
+        write_marker(paths, completed_epochs=callbacks[0].saved_epoch)
     return report
 
 

@@ -1,7 +1,9 @@
 """Image folders: <root>/train/<class>/*.jpg and <root>/val (or validation, test)/<class>/*.jpg.
 
-Classes are the sorted sub-folder names of train/. Files that do not decode (corrupt or truncated
-images) are skipped during reading; TensorFlow logs a warning for each skipped file.
+Classes are the sorted sub-folder names of train/; a class folder without images is an error.
+Every file is decoded once up front (in parallel): files that do not decode (corrupt or truncated
+images) are left out with one warning per split giving their count and first paths, and a split
+where nothing decodes is an error, instead of a training stream that never yields a batch.
 """
 
 import os
@@ -34,6 +36,30 @@ def _list_split(folder, classes):
     return files, labels
 
 
+def _decodable(files):
+    """Indices of the files that decode as the pipeline decodes them (one parallel pass)."""
+    paths = tf.constant(files)
+
+    def check(index):
+        image = tf.io.decode_image(tf.io.read_file(paths[index]), channels=3, expand_animations=False)
+        return index, tf.shape(image)[0]
+
+    dataset = tf.data.Dataset.range(len(files)).map(check, num_parallel_calls=tf.data.AUTOTUNE, deterministic=False)
+    return {int(index) for index, _ in dataset.ignore_errors().as_numpy_iterator()}
+
+
+def _drop_undecodable(folder, files, labels):
+    good = _decodable(files)
+    bad = [path for index, path in enumerate(files) if index not in good]
+    examples = ", ".join(repr(p) for p in bad[:3]) + (", ..." if len(bad) > 3 else "")
+    if not good:
+        raise ValueError(f"None of the {len(files)} images under {folder!r} decode (corrupt, truncated or not "
+                         f"images), e.g. {examples}. Replace them with readable JPEG/PNG/BMP/GIF files.")
+    if bad:
+        warnings.warn(f"Skipping {len(bad)} of {len(files)} images under {folder!r} that do not decode: {examples}")
+    return [files[i] for i in sorted(good)], [labels[i] for i in sorted(good)]
+
+
 def _find_split_dir(root, requested, candidates):
     names = [requested] if requested else list(candidates)
     for name in names:
@@ -59,6 +85,12 @@ def image_folder_source(root, cfg) -> DataSource:
         files, labels = _list_split(folder, classes)
         if not files:
             raise ValueError(f"No images ({', '.join(IMAGE_EXTENSIONS)}) found under {folder!r}")
+        files, labels = _drop_undecodable(folder, files, labels)
+        present = set(labels)
+        empty = [name for label, name in enumerate(classes) if label not in present]
+        if training and empty:  # an empty class would be a label that never occurs
+            raise ValueError(f"Class folder(s) {[os.path.join(folder, n) for n in empty]} hold no images that "
+                             f"decode ({', '.join(IMAGE_EXTENSIONS)}); add images or remove the folder(s).")
         if training:  # shuffle the file list once so file-level shards hold every class
             order = list(range(len(files)))
             random.Random(cfg.seed).shuffle(order)
@@ -77,5 +109,5 @@ def image_folder_source(root, cfg) -> DataSource:
 
     return DataSource(
         name=f"folder:{root}", num_classes=cfg.num_classes or len(classes),
-        train=split(train_dir, True), validation=split(val_dir, False), skip_undecodable=True,
+        train=split(train_dir, True), validation=split(val_dir, False),  # undecodable files already left out
     )
