@@ -2,7 +2,8 @@
 
 `/{repo}/resolve/{revision}/{file}` answers 302 to `/cdn/{name}` with X-Linked-Etag (the sha256)
 as huggingface.co does; `/cdn/...` serves the bytes with Range / If-Range support. Faults can be
-injected: cut the body after N bytes, throttle, or advertise a wrong hash.
+injected: cut the body after N bytes, throttle, advertise a wrong hash, or act as a bare mirror
+that sends neither the file's length (Content-Length) nor any hash (X-Linked-Etag / ETag).
 """
 
 import hashlib
@@ -20,6 +21,8 @@ class FakeHub:
         self.cuts = 0
         self.seconds_per_chunk = 0.0
         self.advertised_sha256 = {}  # key -> hash to advertise instead of the true one
+        self.send_length = True  # False: no Content-Length on file bodies (the body ends at close)
+        self.send_hash = True  # False: no X-Linked-Etag / X-Linked-Size on redirects, no ETag on bodies
         self._server = None
 
     def add(self, repo, data, filename="model.safetensors", revision="main"):
@@ -55,8 +58,9 @@ class FakeHub:
                 data = hub.files[key]
                 self.send_response(302)
                 self.send_header("Location", "/cdn/" + key)
-                self.send_header("X-Linked-Etag", '"%s"' % hub.advertised_sha256.get(key, _sha(data)))
-                self.send_header("X-Linked-Size", str(len(data)))
+                if hub.send_hash:
+                    self.send_header("X-Linked-Etag", '"%s"' % hub.advertised_sha256.get(key, _sha(data)))
+                    self.send_header("X-Linked-Size", str(len(data)))
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -78,8 +82,10 @@ class FakeHub:
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
                 else:
                     self.send_response(200)
-                self.send_header("Content-Length", str(len(data) - start))
-                self.send_header("ETag", etag)
+                if hub.send_length:
+                    self.send_header("Content-Length", str(len(data) - start))
+                if hub.send_hash:
+                    self.send_header("ETag", etag)
                 self.send_header("Accept-Ranges", "bytes")
                 self.end_headers()
                 body = data[start:]

@@ -81,12 +81,14 @@ def test_changed_source_invalidates_converted_weights(fake_hub, resnet18, tmp_pa
     kr.ResNet18(weights="imagenet", input_shape=(SIZE, SIZE, 3))
     (old_converted,) = _cached_files(tmp_path, ".weights.h5")
     other = randomized_timm_model("resnet18", seed=4)
+    fake_hub.add(REPO, _safetensors_bytes(other))  # the upstream file changed
     source = hub.download_weights("ResNet18")[0]
-    with open(source, "wb") as f:  # replaced by hand, e.g. copied in for offline use
+    with open(source, "wb") as f:  # replaced by hand without its record: not trusted, downloaded again
         f.write(_safetensors_bytes(other))
     os.remove(source + ".sha256")
     model = kr.ResNet18(weights="imagenet", input_shape=(SIZE, SIZE, 3), classifier_activation=None)
     assert _close(model(resnet18["images"], training=False), timm_forward(other, resnet18["images"]))
+    assert len(fake_hub.downloads()) == 2
     (new_converted,) = _cached_files(tmp_path, ".weights.h5")
     assert new_converted != old_converted
 

@@ -11,7 +11,9 @@ import os
 from keras_resfamily.hub import registry, sources
 from keras_resfamily.hub.cache import cache_home, is_offline
 from keras_resfamily.hub.convert import load_converted, load_safetensors
-from keras_resfamily.hub.errors import ChecksumMismatchError, WeightsDownloadError, WeightsNotCachedError
+from keras_resfamily.hub.errors import (
+    ChecksumMismatchError, CorruptWeightsError, WeightsDownloadError, WeightsNotCachedError,
+)
 from keras_resfamily.hub.fetch import fetch_file
 from keras_resfamily.hub.registry import WeightsEntry
 from keras_resfamily.specs import get_spec
@@ -19,9 +21,9 @@ from keras_resfamily.specs import get_spec
 LOCAL_SUFFIXES = (".weights.h5", ".safetensors")
 
 __all__ = [
-    "ChecksumMismatchError", "WeightsDownloadError", "WeightsEntry", "WeightsNotCachedError", "cache_home",
-    "download_weights", "fetch_file", "get_weights_entry", "is_offline", "is_pretrained", "list_weights",
-    "load_weights",
+    "ChecksumMismatchError", "CorruptWeightsError", "WeightsDownloadError", "WeightsEntry",
+    "WeightsNotCachedError", "cache_home", "download_weights", "fetch_file", "get_weights_entry", "is_offline",
+    "is_pretrained", "list_weights", "load_weights",
 ]
 
 
@@ -92,17 +94,19 @@ def list_weights(model_name) -> "list[dict]":
     ]
 
 
-def _cli_hint(spec, entry):
-    return f", or run `python -m keras_resfamily.hub download {spec.name} {entry.tag}` there" if entry else ""
+def _download_command(spec, weights):
+    """The CLI command that downloads this checkpoint, for error messages."""
+    text = weights if sources.is_remote_reference(weights) else get_weights_entry(spec, weights).tag
+    return f"python -m keras_resfamily.hub download {spec.name} {text}"
 
 
 def download_weights(model_name, weights="imagenet", show_progress=None):
     """Download (or find in the cache) and verify a checkpoint; returns (path, sha256)."""
     spec = get_spec(model_name)
+    command = _download_command(spec, weights)
     if sources.is_remote_reference(weights):
-        return fetch_file(sources.parse_remote(weights), show_progress)
-    entry = get_weights_entry(spec, weights)
-    return fetch_file(entry.source, show_progress, offline_hint=_cli_hint(spec, entry))
+        return fetch_file(sources.parse_remote(weights), show_progress, command=command)
+    return fetch_file(get_weights_entry(spec, weights).source, show_progress, command=command)
 
 
 def load_weights(model, spec, weights, include_top=True):
@@ -123,4 +127,4 @@ def load_weights(model, spec, weights, include_top=True):
                 "use include_top=False with them."
             )
     path, sha256 = download_weights(spec, weights)
-    load_converted(model, spec, path, sha256, include_top)
+    load_converted(model, spec, path, sha256, include_top, command=_download_command(spec, weights))

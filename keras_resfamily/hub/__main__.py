@@ -3,7 +3,8 @@
     list [MODEL]                 models with published weights, or one model's checkpoints
     download MODEL [WEIGHTS]     fetch into the cache (WEIGHTS: imagenet, a tag or hf://...)
     convert MODEL [WEIGHTS]      fetch, convert and cache the Keras weights (--no-top, --output)
-    verify [MODEL]               re-hash cached files against their known sha256
+    verify [MODEL]               re-hash cached checkpoints and converted weights against their
+                                 recorded sha256 and validate the checkpoints; non-zero on any problem
 
 The cache is $KERAS_RESFAMILY_HOME (default ~/.keras/keras_resfamily).
 """
@@ -61,40 +62,56 @@ def _convert(args):
 
 
 def _cached_files(model):
-    """(path, known sha256 or None, label) of each cached checkpoint, for one model or all."""
+    """(path, registry sha256 or None, label) of each cached checkpoint and converted weights file,
+    for one model or all."""
     specs = [get_spec(model)] if model else all_specs()
     known = {}
     for spec in specs:
         for entry in registry.entries_for(spec):
             known[cache.cache_path(entry.source)] = (entry.source.sha256, f"{spec.name} {entry.tag}")
-    if model:
-        return [(p, sha, label) for p, (sha, label) in known.items() if os.path.exists(p)]
+    roots = sorted({os.path.dirname(p) for p in known}) if model else [cache.cache_home()]
     found = []
-    for root, _, files in os.walk(cache.cache_home()):
-        for name in sorted(files):
-            path = os.path.join(root, name)
-            if name.endswith(".safetensors"):
-                sha, label = known.get(path, (None, os.path.relpath(path, cache.cache_home())))
-                found.append((path, sha, label))
+    for top in roots:
+        for root, _, files in os.walk(top):
+            for name in sorted(files):
+                path = os.path.join(root, name)
+                converted = name.endswith(hub.convert.SUFFIX) and ".tmp" not in name
+                if name.endswith(".safetensors") or converted:
+                    sha, label = known.get(path, (None, os.path.relpath(path, cache.cache_home())))
+                    found.append((path, sha, label))
     return found
+
+
+def _status(path, registry_sha):
+    """(status, sha256); anything but OK is a failure. Converted weights need their record; checkpoints
+    a known hash and a whole safetensors structure (an unrecorded one is never trusted nor loaded)."""
+    expected = registry_sha or cache.recorded_sha256(path)
+    actual = cache.sha256_of(path)
+    if expected and actual != expected:
+        return f"MISMATCH (expected {expected})", actual
+    if path.endswith(".safetensors"):
+        try:
+            cache.check_safetensors(path)
+        except ValueError as error:
+            return f"CORRUPT ({error})", actual
+    if expected is None:
+        return "UNVERIFIED (no recorded sha256)", actual
+    return "OK", actual
 
 
 def _verify(args):
     failures = 0
     files = _cached_files(args.model)
     for path, registry_sha, label in files:
-        expected = registry_sha or cache.recorded_sha256(path)
-        actual = cache.sha256_of(path)
-        if expected is None:
-            status = "UNVERIFIED (no known hash)"
-        elif actual == expected:
-            status = "OK"
-        else:
-            status = f"MISMATCH (expected {expected})"
-            failures += 1
+        status, actual = _status(path, registry_sha)
+        failures += status != "OK"
         print(f"{status:<10} {label}  sha256 {actual}  {path}")
     if not files:
         print(f"No cached checkpoints under {cache.cache_home()}.")
+    if failures:
+        print(f"{failures} file(s) above cannot be trusted and are not loaded: converted weights are rebuilt on "
+              "the next load; delete a checkpoint and re-run `python -m keras_resfamily.hub download MODEL "
+              "[WEIGHTS]` (or load it again) to download it again.")
     return 1 if failures else 0
 
 

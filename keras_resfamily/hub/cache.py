@@ -6,11 +6,18 @@ Layout under the cache home (`$KERAS_RESFAMILY_HOME`, default ~/.keras/keras_res
     models--timm--resnet18.a1_in1k/main/model.safetensors.sha256  its hash, written after verification
     models--timm--resnet18.a1_in1k/main/model.safetensors.part    an interrupted download (never loaded)
     models--timm--resnet18.a1_in1k/main/resnet18-....weights.h5   converted Keras weights
+    models--timm--resnet18.a1_in1k/main/resnet18-....weights.h5.sha256  their hash, written with them
+
+A `.sha256` record is only written for bytes that passed a real check (see fetch.py); a file without
+one is never trusted.
 """
 
 import contextlib
 import hashlib
+import json
+import math
 import os
+import struct
 import time
 
 try:
@@ -88,6 +95,58 @@ def recorded_sha256(path):
 
 def record_sha256(path, value):
     write_atomic_text(path + ".sha256", value + "\n")
+
+
+def forget(path):
+    """Remove `path` and its record."""
+    remove_quietly(path)
+    remove_quietly(path + ".sha256")
+
+
+# bytes per element of each safetensors dtype
+_DTYPE_SIZES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2,
+                "BF16": 2, "I32": 4, "U32": 4, "F32": 4, "I64": 8, "U64": 8, "F64": 8}
+
+
+def check_safetensors(path):
+    """Raise ValueError (the reason) unless `path` is a complete safetensors file: the header parses
+    and its tensors exactly tile a data section that ends at the end of the file. It reads only the
+    header, so it catches truncation and garbage, not flipped bits inside the data."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as f:
+        prefix = f.read(8)
+        if len(prefix) < 8:
+            raise ValueError(f"{size} bytes, shorter than the 8-byte header length")
+        (header_len,) = struct.unpack("<Q", prefix)
+        if header_len > size - 8:
+            raise ValueError(f"the header claims {header_len} bytes but the file has {size}")
+        try:
+            header = json.loads(f.read(header_len))
+        except (UnicodeDecodeError, ValueError):
+            raise ValueError("the header is not valid JSON") from None
+    if not isinstance(header, dict):
+        raise ValueError("the header is not a JSON object")
+    spans = []
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        try:
+            dtype, shape, (begin, end) = info["dtype"], info["shape"], info["data_offsets"]
+            ok = isinstance(shape, list) and all(isinstance(d, int) and d >= 0 for d in shape + [begin, end])
+            ok = ok and end - begin == math.prod(shape) * _DTYPE_SIZES[dtype]
+        except (KeyError, TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"tensor {name!r} has an inconsistent dtype/shape/data_offsets entry: {info!r}")
+        spans.append((begin, end, name))
+    position = 0
+    for begin, end, name in sorted(spans):  # tensors must tile the data section without gaps
+        if begin != position:
+            raise ValueError(f"tensor {name!r} starts at data offset {begin}, expected {position}")
+        position = end
+    if 8 + header_len + position != size:
+        raise ValueError(f"the tensors need {8 + header_len + position} bytes but the file has {size} "
+                         "(truncated or padded)")
 
 
 def write_atomic_text(path, text):

@@ -2,6 +2,8 @@
 
 The converted file's name holds a signature of the model's variables (paths, shapes, dtypes) and
 the source's sha256, so a changed source or a different model variant never reuses a stale file.
+Its own sha256 is recorded beside it (`.weights.h5.sha256`) when written and checked before every
+load: a converted file that does not match is rebuilt from the verified source, never loaded.
 """
 
 import glob
@@ -12,16 +14,25 @@ import sys
 
 from keras_resfamily.convert import load_timm_state_dict, reference_name
 from keras_resfamily.hub import cache
+from keras_resfamily.hub.errors import CorruptWeightsError
 from keras_resfamily.layouts import LAYOUTS
 
 CONVERTER_VERSION = 1  # bump when the conversion changes, to invalidate converted files
 SUFFIX = ".weights.h5"
 
 
+def _corrupt(path, reason, fix):
+    return CorruptWeightsError(f"{path} is not a valid safetensors file ({reason}). {fix}")
+
+
 def load_safetensors(model, path, spec, include_top=True):
     """Assign a timm safetensors checkpoint to `model` by name (the classifier skipped without top)."""
     from safetensors.numpy import load_file
 
+    try:  # safetensors' own error names no file: say which one and what to do
+        cache.check_safetensors(path)
+    except ValueError as error:
+        raise _corrupt(path, error, "Delete it and download or export it again.") from None
     ignore = () if include_top else (reference_name(LAYOUTS[spec.layout].classifier) + ".",)
     load_timm_state_dict(model, load_file(path), ignore_prefixes=ignore)
 
@@ -40,33 +51,69 @@ def _warn(message):
     print(f"keras_resfamily: {message}", file=sys.stderr)
 
 
+def _intact(target) -> bool:
+    """`target` exists and has the sha256 recorded when it was written."""
+    recorded = cache.recorded_sha256(target)
+    return recorded is not None and os.path.exists(target) and cache.sha256_of(target) == recorded
+
+
 def _save_converted(model, target):
-    """Write atomically under the lock; drop converted files of older sources of this variant."""
+    """Write atomically (temp + rename, then its hash) under the lock, unless another process already
+    wrote an intact one; drop converted files of older sources of this variant."""
     with cache.file_lock(target):
-        if not os.path.exists(target):
+        if not _intact(target):
             tmp = target[: -len(SUFFIX)] + f".tmp{os.getpid()}{SUFFIX}"  # Keras wants the suffix
             try:
                 model.save_weights(tmp)
+                sha256 = cache.sha256_of(tmp)
                 os.replace(tmp, target)
+                cache.record_sha256(target, sha256)  # a crash before this leaves no record: rebuilt
             finally:
                 cache.remove_quietly(tmp)
         prefix = os.path.basename(target).rsplit("-", 1)[0]
         for stale in glob.glob(os.path.join(os.path.dirname(target), f"{glob.escape(prefix)}-*{SUFFIX}")):
             if stale != target and ".tmp" not in os.path.basename(stale):
-                cache.remove_quietly(stale)
+                cache.forget(stale)
                 cache.remove_quietly(stale + ".lock")
 
 
-def load_converted(model, spec, source_file, source_sha256, include_top=True) -> str:
-    """Load `source_file` into `model` through the converted-weights cache; returns the converted path."""
+def _forget_corrupt_source(source_file) -> bool:
+    """Stop trusting a cached source that does not parse, so the next call downloads it again.
+    False when it could not be removed (e.g. a read-only cache)."""
+    try:
+        with cache.file_lock(source_file):
+            try:
+                cache.check_safetensors(source_file)
+            except ValueError:  # still broken (not replaced meanwhile by another process)
+                cache.forget(source_file)
+        return True
+    except OSError:
+        return False
+
+
+def load_converted(model, spec, source_file, source_sha256, include_top=True, command=None) -> str:
+    """Load `source_file` into `model` through the converted-weights cache; returns the converted path.
+
+    `command`: the CLI command that downloads the source, for error messages.
+    """
     target = converted_path(source_file, spec, model, source_sha256)
-    if os.path.exists(target):
+    if _intact(target):
         try:
             model.load_weights(target)
             return target
-        except (OSError, ValueError) as error:  # damaged by hand: rebuild it from the source
+        except (OSError, ValueError) as error:  # written by an incompatible version: rebuild it
             _warn(f"converted weights {target} are unreadable ({error}); converting again.")
-            cache.remove_quietly(target)
+            cache.forget(target)
+    elif os.path.exists(target):
+        _warn(f"converted weights {target} do not match their recorded sha256 (damaged, or written without "
+              "one); not loading them, converting the verified source again.")
+    command = command or "python -m keras_resfamily.hub download MODEL WEIGHTS"
+    try:
+        cache.check_safetensors(source_file)
+    except ValueError as error:  # e.g. recorded as verified by an older version that trusted any bytes
+        fix = (f"It was removed from the cache; run `{command}` (or load the weights again) to download it "
+               "again." if _forget_corrupt_source(source_file) else f"Delete it and run `{command}`.")
+        raise _corrupt(source_file, error, fix) from None
     load_safetensors(model, source_file, spec, include_top)
     try:
         _save_converted(model, target)

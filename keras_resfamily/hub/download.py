@@ -93,9 +93,11 @@ def _open(url, headers):
 
 
 def download_to_part(url, part, hash_known=False, progress=None):
-    """Download `url` into `part` (resuming it when allowed). Returns the advertised sha256 or None.
+    """Download `url` into `part` (resuming it when allowed).
 
-    Raises DownloadInterrupted when the body ends early (the received bytes stay in `part`).
+    Returns (the advertised sha256 or None, whether the server's Content-Length was received and
+    matched). Raises DownloadInterrupted when the body ends early (the received bytes stay in `part`).
+    Without a Content-Length the end of the body cannot be told from a cut: the caller must check it.
     """
     offset, validator = _resume_offset(part, url, hash_known)
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
@@ -129,4 +131,4 @@ def download_to_part(url, part, hash_known=False, progress=None):
                 raise DownloadInterrupted(f"after {done} of {total or '?'} bytes: {error!r}") from None
     if total is not None and done != total:
         raise DownloadInterrupted(f"after {done} of {total} bytes: the connection closed early")
-    return advertised_sha256(header_sets)
+    return advertised_sha256(header_sets), total is not None

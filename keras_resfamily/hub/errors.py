@@ -11,3 +11,7 @@ class ChecksumMismatchError(WeightsDownloadError):
 
 class WeightsNotCachedError(FileNotFoundError):
     """Offline mode is on and the weights file is not in the cache."""
+
+
+class CorruptWeightsError(ValueError):
+    """A weights file is not a complete, valid safetensors file; the message names it and the fix."""
