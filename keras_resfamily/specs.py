@@ -6,6 +6,7 @@ adding one row with `register_model`; its constructor and docstring are generate
 """
 
 import dataclasses
+import difflib
 import fnmatch
 import re
 from typing import Optional, Tuple
@@ -114,21 +115,32 @@ def _canonical(name: str) -> str:
 
 
 def get_spec(name: str) -> ModelSpec:
-    """Return the spec for a constructor name (case-insensitive) or a timm reference name."""
+    """Return the spec for a constructor name or a timm reference name (both case-insensitive)."""
     if isinstance(name, ModelSpec):
         return name
     if not isinstance(name, str):
         raise ValueError(f"Model name must be a string; received {name!r}.")
     key = _canonical(name)
     for spec in _REGISTRY.values():
-        if _canonical(spec.name) == key or (spec.reference and spec.reference == name):
+        if key in (_canonical(spec.name), _canonical(spec.reference or spec.name)):
             return spec
-    close = [n for n in _REGISTRY if key[:6] in _canonical(n)][:8]
-    hint = f" Similar names: {', '.join(close)}." if close else ""
+    hint = ", ".join(_close_names(key))
+    hint = f" Similar names: {hint}." if hint else ""
     raise ValueError(
         f"Unknown model name: {name!r}.{hint} Call keras_resfamily.list_models() "
         f"for all {len(_REGISTRY)} registered models."
     )
+
+
+def _close_names(key: str, n: int = 6) -> "list[str]":
+    """Constructor names whose own or timm name (torchvision uses the same) is closest to `key` (difflib)."""
+    candidates = {}
+    for spec in _REGISTRY.values():
+        for alias in (spec.name, spec.reference):
+            if alias:
+                candidates.setdefault(_canonical(alias), spec.name)
+    matches = difflib.get_close_matches(key, candidates, n=2 * n, cutoff=0.6)
+    return list(dict.fromkeys(candidates[m] for m in matches))[:n]
 
 
 def list_models(pattern: Optional[str] = None) -> "list[str]":

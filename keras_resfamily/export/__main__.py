@@ -5,11 +5,14 @@ import sys
 
 from keras_resfamily.export import checks
 from keras_resfamily.export.serving import export_serving
+from keras_resfamily.export.serving_module import DEFAULT_MAX_PIXELS
+
+PROG = "python -m keras_resfamily.export"
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
-        prog="python -m keras_resfamily.export",
+        prog=PROG,
         description="Export a keras_resfamily classifier as a TF Serving SavedModel version directory.",
     )
     parser.add_argument("--model", required=True, help="registered model name, e.g. ResNet50 or resnet50")
@@ -28,14 +31,22 @@ def parse_args(argv=None):
                         help="serving_default takes already-normalised images instead of RGB in [0, 255]")
     parser.add_argument("--fold", action="store_true", help="re-parameterise (RepVGG, BN folding) first")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing version directory")
+    parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
+                        help="predict_images refuses images whose header announces more than this many pixels "
+                             "(height * width), before decoding them; stored in the SavedModel "
+                             f"(default: {DEFAULT_MAX_PIXELS} = 2**26, full-size camera photos pass)")
     return parser.parse_args(argv)
 
 
 def _read_labels(path):
     if path is None:
         return None
-    with open(path, encoding="utf-8") as f:
-        return [line.rstrip("\n") for line in f if line.strip()]
+    checks.check_readable_file(path, "--labels")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [line.rstrip("\n") for line in f if line.strip()]
+    except (OSError, UnicodeDecodeError) as error:
+        raise ValueError(f"--labels: cannot read {path!r} as UTF-8 text: {error}") from None
 
 
 def main(argv=None):
@@ -45,6 +56,11 @@ def main(argv=None):
     # Unknown names and an occupied version directory fail here, before any download or build.
     spec = get_spec(args.model)
     checks.check_version_path(args.out, args.overwrite)
+    from keras_resfamily import hub
+
+    hub.is_pretrained(args.weights, spec)  # a missing weights file or unknown tag
+    labels = _read_labels(args.labels)
+    checks.check_max_pixels(args.max_pixels)
     if args.weights is None:
         print("warning: no --weights given: exporting randomly initialised weights", file=sys.stderr)
     size = args.image_size or checks.pretrained_data_config(spec, args.weights)["input_size"]
@@ -52,15 +68,22 @@ def main(argv=None):
                          classes=args.classes or spec.num_classes)
     path = export_serving(
         model, args.out, spec=spec, weights=args.weights, include_preprocessing=not args.no_preprocessing,
-        labels=_read_labels(args.labels), top_k=args.top_k, crop_pct=args.crop_pct,
-        interpolation=args.interpolation, fold=args.fold, overwrite=args.overwrite,
+        labels=labels, top_k=args.top_k, crop_pct=args.crop_pct,
+        interpolation=args.interpolation, fold=args.fold, overwrite=args.overwrite, max_pixels=args.max_pixels,
     )
     print(f"Exported {spec.name} to {path} (signatures: serving_default, predict_images)")
     return path
 
 
-if __name__ == "__main__":
+def cli(argv=None):
+    """main() with bad input (ValueError) or an unusable file (OSError) as one `error:` line, exit status 2."""
     try:
-        main()
-    except ValueError as error:
-        sys.exit(f"error: {error}")
+        main(argv)
+    except (ValueError, OSError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)  # argparse's format and status for usage errors
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -184,3 +184,20 @@ def check_top_k(top_k, classes):
             f"`top_k` must be an integer in [1, {classes}] (the model's classes). Received: top_k={top_k!r}"
         )
     return top_k
+
+
+def check_max_pixels(max_pixels):
+    if not isinstance(max_pixels, int) or isinstance(max_pixels, bool) or max_pixels < 1:
+        raise ValueError(f"`max_pixels` must be a positive integer. Received: max_pixels={max_pixels!r}")
+    return max_pixels
+
+
+def check_readable_file(path, option):
+    """A CLI file argument that exists and can be read (a clean `error:` line instead of a traceback)."""
+    if not os.path.exists(path):
+        raise ValueError(f"{option}: no such file. Received: {option} {path!r}")
+    if not os.path.isfile(path):
+        raise ValueError(f"{option}: not a file. Received: {option} {path!r}")
+    if not os.access(path, os.R_OK):
+        raise ValueError(f"{option}: the file is not readable. Received: {option} {path!r}")
+    return path

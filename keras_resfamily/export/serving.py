@@ -13,7 +13,7 @@ import tempfile
 import tensorflow as tf
 
 from keras_resfamily.export import checks
-from keras_resfamily.export.serving_module import ServingConfig, ServingModule
+from keras_resfamily.export.serving_module import DEFAULT_MAX_PIXELS, ServingConfig, ServingModule
 
 
 def export_serving(
@@ -30,6 +30,7 @@ def export_serving(
     interpolation=None,
     fold=False,
     overwrite=False,
+    max_pixels=DEFAULT_MAX_PIXELS,
 ):
     """Write `model` as a TF Serving SavedModel version directory, e.g. `models/resnet50/1`.
 
@@ -53,6 +54,10 @@ def export_serving(
         interpolation: "bilinear" or "bicubic" resize (default: the config's, else "bilinear").
         fold: re-parameterise for deployment first (`keras_resfamily.reparameterize`).
         overwrite: replace an existing non-empty version directory.
+        max_pixels: `predict_images` refuses an image whose header announces more than
+            height * width pixels (InvalidArgumentError naming both), before decoding it. Stored in
+            the graph. Default 2**26 (67 MP): full-size photos of current cameras pass; a decoded
+            image stays under 192 MiB.
 
     Returns:
         The version directory path. It appears only once complete (written next to it under a
@@ -68,12 +73,13 @@ def export_serving(
 
         model = reparameterize(model)
     config = _serving_config(model, pretrained, include_preprocessing, labels, top_k, image_size, crop_pct,
-                             interpolation)
+                             interpolation, checks.check_max_pixels(max_pixels))
     _write_atomically(ServingModule(model, config), path)
     return path
 
 
-def _serving_config(model, pretrained, include_preprocessing, labels, top_k, image_size, crop_pct, interpolation):
+def _serving_config(model, pretrained, include_preprocessing, labels, top_k, image_size, crop_pct, interpolation,
+                    max_pixels):
     classes = model.outputs[0].shape[-1]
     input_size = tuple(model.inputs[0].shape[1:3])
     return ServingConfig(
@@ -88,6 +94,7 @@ def _serving_config(model, pretrained, include_preprocessing, labels, top_k, ima
         apply_softmax=checks.returns_logits(model),
         labels=checks.resolve_labels(labels, classes),
         top_k=checks.check_top_k(top_k, classes),
+        max_pixels=max_pixels,
     )
 
 
