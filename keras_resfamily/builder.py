@@ -80,6 +80,8 @@ def build_model(
     from keras_resfamily import hub  # the weights hub imports the builder's specs
 
     spec = get_spec(spec)
+    if features_only:
+        validation.check_features_only(pooling, classes, classifier_activation, dropout_rate)
     if classes is None:
         classes = spec.num_classes
     validation.check_data_format()

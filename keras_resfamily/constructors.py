@@ -17,13 +17,14 @@ Args:
     input_shape: optional `(height, width, channels)`; height and width may be `None`. Default
         `(None, None, 3)`; at least {min_size}x{min_size}. Nominal resolution: {size}x{size}.
     pooling: with `include_top=False`: `None` (4D feature map), `"avg"` or `"max"`.
-    classes: number of classes of the classifier (default {classes}).
+    classes: number of classes of the classifier (default `None`: {classes}).
     classifier_activation: activation of the classifier (`None` returns logits).
     name: model name (default `"{keras_name}"`).
     drop_path_rate: stochastic depth rate of the last block (linear schedule over blocks).
     dropout_rate: dropout before the classifier.
     features_only: return a model whose output is a dict of stage outputs keyed
-        `"stride4"` ... `"stride32"`.
+        `"stride4"` ... `"stride32"`; it has no head, so `pooling`, `classes`,
+        `classifier_activation` and `dropout_rate` must stay at their defaults.
 
 Returns:
     A `keras.Model`.
@@ -37,7 +38,7 @@ def _make_constructor(spec):
         input_tensor=None,
         input_shape=None,
         pooling=None,
-        classes=spec.num_classes,
+        classes=None,
         classifier_activation="softmax",
         name=None,
         drop_path_rate=0.0,

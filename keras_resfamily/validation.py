@@ -35,6 +35,20 @@ def check_classifier_activation(activation, include_top, pretrained):
         keras.activations.get(activation)  # raises for unknown names
 
 
+def check_features_only(pooling, classes, classifier_activation, dropout_rate):
+    """`features_only=True` has no head: refuse head arguments instead of ignoring them."""
+    given = dict(pooling=pooling, classes=classes, classifier_activation=classifier_activation,
+                 dropout_rate=dropout_rate)
+    defaults = dict(pooling=None, classes=None, classifier_activation="softmax", dropout_rate=0.0)
+    for argument, value in given.items():
+        if value != defaults[argument]:
+            raise ValueError(
+                "With `features_only=True` the model returns the stage feature maps and has no "
+                "pooling or classifier; leave `pooling`, `classes`, `classifier_activation` and "
+                f"`dropout_rate` at their defaults. Received: {argument}={value!r}"
+            )
+
+
 def check_rate(value, what):
     if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
         raise ValueError(f"`{what}` must be a float in [0, 1). Received: {what}={value!r}")

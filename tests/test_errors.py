@@ -21,6 +21,12 @@ from keras_resfamily.specs import ModelSpec
         (dict(classes=0), r"positive integer. Received: classes=0"),
         (dict(drop_path_rate=1.5), r"Received: drop_path_rate=1.5"),
         (dict(dropout_rate=-0.1), r"Received: dropout_rate=-0.1"),
+        # features_only returns the stage feature maps: head arguments would be silently ignored.
+        (dict(features_only=True, pooling="avg"), r"`features_only=True`.*Received: pooling='avg'"),
+        (dict(features_only=True, classes=10), r"`features_only=True`.*Received: classes=10"),
+        (dict(features_only=True, classes=1000), r"`features_only=True`.*Received: classes=1000"),
+        (dict(features_only=True, classifier_activation=None), r"Received: classifier_activation=None"),
+        (dict(features_only=True, dropout_rate=0.2), r"`features_only=True`.*Received: dropout_rate=0.2"),
     ],
 )
 def test_invalid_arguments(kwargs, message):
