@@ -7,6 +7,7 @@ import textwrap
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import keras_resfamily as kr
 
@@ -17,7 +18,11 @@ MODELS = ("ResNet50D", "SEResNeXt50_32x4d")
 
 
 def _run(code, backend, cwd):
-    env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3")
+    # The fresh process computes with this process's intra-op thread count: with oneDNN on, a
+    # convolution's summation order (its last bits) depends on it, and reloads are compared exactly.
+    threads = str(tf.config.threading.get_intra_op_parallelism_threads())
+    env = dict(os.environ, KERAS_BACKEND=backend, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="3",
+               TF_NUM_INTRAOP_THREADS=threads)
     result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], env=env, cwd=cwd,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
