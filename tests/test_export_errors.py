@@ -80,6 +80,21 @@ def test_failed_swap_restores_previous_export(tiny_model, existing_export, monke
     assert _snapshot(existing_export) == before
 
 
+@pytest.mark.parametrize("with_saved_model", [False, True])
+def test_overwrite_never_deletes_what_is_not_an_export(tiny_model, tmp_path, with_saved_model):
+    """A version directory holding the user's own files is refused, even with overwrite=True."""
+    version = tmp_path / "models" / "1"
+    version.mkdir(parents=True)
+    if with_saved_model:  # a SavedModel plus a file that is not part of it
+        (version / "saved_model.pb").write_bytes(b"old")
+        (version / "variables").mkdir()
+    (version / "notes.txt").write_text("my notes")
+    before = _snapshot(str(version))
+    with pytest.raises(ValueError, match=r"not a SavedModel export.*notes\.txt.*Nothing was deleted"):
+        kr.export_serving(tiny_model, str(version), overwrite=True)
+    assert _snapshot(str(version)) == before
+
+
 def test_overwrite_replaces_the_version(tiny_model, existing_export):
     kr.export_serving(tiny_model, existing_export, top_k=2, include_preprocessing=False, overwrite=True)
     assert os.listdir(os.path.dirname(existing_export)) == ["1"]

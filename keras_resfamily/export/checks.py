@@ -30,7 +30,24 @@ def check_version_path(path, overwrite):
             f"The version directory {path!r} already exists and is not empty. Export to a new "
             "version number, or pass overwrite=True (--overwrite) to replace it."
         )
+    if os.path.isdir(path) and os.listdir(path):
+        _check_replaceable(path)
     return path
+
+
+# What tf.saved_model.save writes into a version directory: overwrite=True replaces only that.
+SAVED_MODEL_ENTRIES = {"saved_model.pb", "variables", "assets", "assets.extra", "fingerprint.pb"}
+
+
+def _check_replaceable(path):
+    entries = set(os.listdir(path))
+    foreign = sorted(entries - SAVED_MODEL_ENTRIES)
+    if foreign or "saved_model.pb" not in entries:
+        found = ", ".join(foreign or sorted(entries))
+        raise ValueError(
+            f"overwrite=True replaces a SavedModel export, but {path!r} is not a SavedModel export "
+            f"(found: {found}). Nothing was deleted; export to a new version directory."
+        )
 
 
 def check_classifier(model):
