@@ -12,6 +12,7 @@ import warnings
 
 import keras
 import numpy as np
+from keras.src.saving import saving_lib  # save_weights_only(objects_to_skip=): Model.save_weights has no such option
 
 from training.run_dir import best_logged, trim_metrics, write_json_atomic
 
@@ -119,20 +120,19 @@ class ChiefBackupAndRestore(keras.callbacks.BackupAndRestore):
 
 
 class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
-    """ModelCheckpoint that writes a temp file and renames it over the checkpoint."""
+    """The model's weights (not the optimizer's: that state is the backup's), written to a temp file
+    and renamed over the checkpoint. ResNet18 with SGD momentum: 45 MB instead of 90 MB."""
+
+    def __init__(self, filepath, **kwargs):
+        super().__init__(filepath, save_weights_only=True, **kwargs)
 
     def _save_model(self, epoch, batch, logs):
-        final = self.filepath
-        temp = os.path.join(os.path.dirname(final), ".tmp-" + os.path.basename(final))
-        if os.path.exists(temp):
-            os.remove(temp)  # left by a killed write
-        self.filepath = temp
-        try:
-            super()._save_model(epoch, batch, logs)
-        finally:
-            self.filepath = final
-        if os.path.exists(temp):
-            os.replace(temp, final)
+        if not self._should_save_model(epoch, batch, logs, self.filepath):
+            return
+        temp = os.path.join(os.path.dirname(self.filepath), ".tmp-" + os.path.basename(self.filepath))
+        skip = [self.model.optimizer] if self.model.optimizer is not None else []
+        saving_lib.save_weights_only(self.model, temp, objects_to_skip=skip)  # overwrites a killed write's
+        os.replace(temp, self.filepath)
 
 
 def make_callbacks(cfg, paths, chief):
@@ -149,8 +149,8 @@ def make_callbacks(cfg, paths, chief):
         best = best_logged(paths) if cfg.resume else None
         callbacks += [
             AtomicModelCheckpoint(paths.best, monitor="val_top1", mode="max", save_best_only=True,
-                                  save_weights_only=True, initial_value_threshold=best),
-            AtomicModelCheckpoint(paths.last, save_weights_only=True),
+                                  initial_value_threshold=best),
+            AtomicModelCheckpoint(paths.last),
             keras.callbacks.CSVLogger(paths.metrics, append=True),
         ]
         if importlib.util.find_spec("tensorboard") is not None:

@@ -231,7 +231,9 @@ def test_best_and_last_checkpoints_survive_a_kill_mid_write(tmp_path, monkeypatc
         callback.on_epoch_end(0, {"val_top1": 0.5})
     saved = [w.copy() for w in model.get_weights()]
     model.set_weights([w + 1 for w in saved])
-    monkeypatch.setattr(model, "save_weights", _dies_mid_write)
+    # The checkpoints' writer (model weights without the optimizer) dies half way.
+    monkeypatch.setattr("training.callbacks.saving_lib.save_weights_only",
+                        lambda model, filepath, **kwargs: _dies_mid_write(filepath))
     for callback in checkpoints:
         with pytest.raises(OSError, match="killed"):
             callback.on_epoch_end(1, {"val_top1": 0.9})
@@ -300,3 +302,23 @@ def test_empty_class_folder_is_a_clear_error(tmp_path):
         load_source(make_config(data=str(root), image_size=32))
     (root / "train" / "empty_class").rmdir()  # the next correct call
     assert load_source(make_config(data=str(root), image_size=32)).num_classes == 2
+
+
+# --- checkpoint contents ---------------------------------------------------------------------------
+
+
+def test_best_and_last_checkpoints_hold_model_weights_only(finished_run):
+    """The optimizer state belongs in the resume backup; the checkpoints are the model's weights
+    (ResNet18: 45 MB instead of 90 MB with SGD momentum slots) and load into a fresh model."""
+    import h5py
+
+    paths = RunPaths(str(finished_run))
+    model = keras_resfamily.create_model("ResNet18", classes=10, input_shape=(32, 32, 3))
+    weight_bytes = sum(int(np.prod(v.shape)) * 4 for v in model.weights)
+    for path in (paths.best, paths.last):
+        with h5py.File(path) as f:
+            assert "optimizer" not in f, f"{path} carries the optimizer state"
+        assert os.path.getsize(path) < 1.1 * weight_bytes
+        keras_resfamily.create_model("ResNet18", classes=10, input_shape=(32, 32, 3), weights=path)
+    with h5py.File(os.path.join(paths.final_state, "state-0.weights.h5")) as f:
+        assert "optimizer" in f  # resuming needs it
