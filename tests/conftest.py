@@ -37,3 +37,11 @@ def _float32_policy():
 def _seeded(request):
     """Weight initialisers and random draws depend on the test alone, so a failure reproduces."""
     keras.utils.set_random_seed(zlib.crc32(request.node.nodeid.encode()))
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    """A small classifier (3 classes, 32x32) for the export tests, built once per module."""
+    import keras_resfamily as kr
+
+    return kr.create_model("ResNet18", input_shape=(32, 32, 3), classes=3)

@@ -17,11 +17,6 @@ pytestmark = pytest.mark.xdist_group("export_errors")  # one worker builds and e
 
 
 @pytest.fixture(scope="module")
-def tiny_model():
-    return kr.create_model("ResNet18", input_shape=(32, 32, 3), classes=3)
-
-
-@pytest.fixture(scope="module")
 def existing_export(tiny_model, tmp_path_factory):
     path = str(tmp_path_factory.mktemp("base") / "1")
     kr.export_serving(tiny_model, path, top_k=3)

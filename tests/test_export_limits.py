@@ -39,11 +39,6 @@ def _encoded(height, width, fmt="PNG", frames=1):
 
 
 @pytest.fixture(scope="module")
-def tiny_model():
-    return kr.create_model("ResNet18", input_shape=(32, 32, 3), classes=3)
-
-
-@pytest.fixture(scope="module")
 def predict(tiny_model, tmp_path_factory):
     path = str(tmp_path_factory.mktemp("limits") / "1")
     kr.export_serving(tiny_model, path, top_k=1)
