@@ -9,6 +9,8 @@ import json
 import os
 from typing import List, Optional, Union
 
+from training.run_dir import write_json_atomic
+
 STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker", "tpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 OPTIMIZERS = ("sgd", "adamw")
@@ -171,6 +173,4 @@ def resolve(explicit: Union[dict, None] = None, config_file: Optional[str] = Non
 
 
 def write_config(cfg: TrainConfig, path: str):
-    with open(path, "w") as f:
-        json.dump(cfg.to_dict(), f, indent=2, sort_keys=True)
-        f.write("\n")
+    write_json_atomic(path, cfg.to_dict())

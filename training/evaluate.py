@@ -1,7 +1,8 @@
 """Final evaluation report: top-1 / top-5 / loss over the whole validation split."""
 
-import json
 import time
+
+from training.run_dir import write_json_atomic
 
 
 def evaluation_report(model, dataset, steps=None, verbose=0):
@@ -16,6 +17,4 @@ def evaluation_report(model, dataset, steps=None, verbose=0):
 
 
 def write_report(report, path):
-    with open(path, "w") as f:
-        json.dump(report, f, indent=2, sort_keys=True)
-        f.write("\n")
+    write_json_atomic(path, report)

@@ -84,8 +84,9 @@ def _foreign_entries(paths: RunPaths, marker):
         path = os.path.join(paths.root, name)
         if name.removeprefix(".tmp-") not in listed:
             foreign.append(path)
-        elif os.path.isdir(path) and _OWN_FILES.get(name, "^$") is not None:  # "^$": a file name of ours
-            pattern = _OWN_FILES.get(name, "^$")
+            continue
+        pattern = _OWN_FILES.get(name, "^$")  # "^$": a file of ours is never a folder of foreign entries
+        if os.path.isdir(path) and pattern is not None:
             foreign += [os.path.join(path, n) for n in sorted(os.listdir(path)) if not re.fullmatch(pattern, n)]
     return foreign
 
