@@ -1,6 +1,6 @@
 """keras_resfamily: the ResNet family for Keras 3, computing exactly what the reference models compute."""
 
-from keras_resfamily import zoo  # noqa: F401  (registers the model rows)
+from keras_resfamily import families  # noqa: F401  (registers the model rows)
 from keras_resfamily import layers
 from keras_resfamily.builder import build_model
 from keras_resfamily.constructors import CONSTRUCTORS, create_model
@@ -8,7 +8,8 @@ from keras_resfamily.convert import WeightsMismatchError, load_timm_state_dict
 from keras_resfamily.deploy import reparameterize
 from keras_resfamily.hub import list_weights
 from keras_resfamily.preprocessing import decode_predictions, preprocess_input
-from keras_resfamily.specs import ModelSpec, get_spec, list_models, register_model
+from keras_resfamily.families.residual.spec import ResidualSpec
+from keras_resfamily.specs import ArchSpec, get_spec, list_models, register_model
 
 __version__ = "0.1.0"
 
@@ -25,7 +26,7 @@ def __getattr__(name):
 
 
 __all__ = [
-    "ModelSpec", "WeightsMismatchError", "build_model", "create_model", "decode_predictions", "export_serving",
+    "ArchSpec", "ResidualSpec", "WeightsMismatchError", "build_model", "create_model", "decode_predictions", "export_serving",
     "get_spec", "layers", "list_models", "list_weights", "load_timm_state_dict", "preprocess_input", "register_model",
     "reparameterize",
     *CONSTRUCTORS,

@@ -1,16 +1,13 @@
-"""The one generic builder: spec -> stem -> stages -> head, with keras.applications arguments."""
+"""The builder every family shares: inputs and argument checks, the family's trunk, the head, weights.
 
-import dataclasses
+It knows no family: `spec.build_trunk` is the family's own builder (keras_resfamily/families/).
+"""
 
 import keras
 
 from keras_resfamily import validation
-from keras_resfamily.blocks import BLOCKS, BlockConfig
-from keras_resfamily.blocks.common import batch_norm, relu
 from keras_resfamily.graph_walk import functional_model
-from keras_resfamily.layouts import LAYOUTS, block_name
-from keras_resfamily.specs import ModelSpec, get_spec
-from keras_resfamily.stems import STEMS, stem_stride
+from keras_resfamily.specs import get_spec
 
 
 def _model_inputs(input_tensor, input_shape):
@@ -28,40 +25,6 @@ def _model_inputs(input_tensor, input_shape):
     return input_tensor, keras.utils.get_source_inputs(input_tensor)
 
 
-def _stages(x, spec: ModelSpec, drop_path_rate):
-    """Residual stages; returns the output and the stage features keyed by stride."""
-    layout = LAYOUTS[spec.layout]
-    block_fn = BLOCKS[spec.block]
-    config = BlockConfig(
-        cardinality=spec.cardinality,
-        base_width=spec.base_width,
-        avg_down=spec.avg_down,
-        attention=spec.attention,
-        attention_args=spec.attention_args,
-        block_args=spec.block_args,
-    )
-    total = sum(spec.depths)
-    index = 0
-    stride = stem_stride(spec)
-    features = {}
-    for stage, (depth, planes, first_stride) in enumerate(zip(spec.depths, spec.widths, spec.strides)):
-        for block in range(depth):
-            # Linearly increasing drop-path rate over all blocks (timm / Huang et al.).
-            rate = drop_path_rate * index / max(total - 1, 1)
-            x = block_fn(
-                x, planes, first_stride if block == 0 else 1,
-                dataclasses.replace(config, stage_index=stage, block_index=block),
-                block_name(layout, stage, block), rate,
-            )
-            index += 1
-        stride *= first_stride
-        features[f"stride{stride}"] = x
-    if layout.final_norm:
-        x = relu(batch_norm(x, layout.final_norm), f"{layout.final_norm}-act")
-        features[f"stride{stride}"] = x
-    return x, features
-
-
 def build_model(
     spec,
     include_top=True,
@@ -76,7 +39,7 @@ def build_model(
     dropout_rate=0.0,
     features_only=False,
 ):
-    """Build the Keras model for `spec` (a ModelSpec or registered name). See the constructors."""
+    """Build the Keras model for `spec` (a spec or registered name). See the constructors."""
     from keras_resfamily import hub  # the weights hub imports the builder's specs
 
     spec = get_spec(spec)
@@ -96,9 +59,7 @@ def build_model(
     input_shape = validation.check_input_shape(input_shape, spec.min_size, pretrained)
     x, inputs = _model_inputs(input_tensor, input_shape)
 
-    x = STEMS[spec.stem](x, spec)
-    x, features = _stages(x, spec, drop_path_rate)
-    layout = LAYOUTS[spec.layout]
+    x, features = spec.build_trunk(x, drop_path_rate)
     name = name or spec.keras_name
     if features_only:
         model = functional_model(inputs, features, name)
@@ -106,10 +67,11 @@ def build_model(
         # Pooling in float32: a float16 mean over a large feature map can overflow.
         if include_top:
             x = keras.layers.GlobalAveragePooling2D(name="global_pool", dtype="float32")(x)
+            x = spec.build_pre_logits(x)
             if dropout_rate:
-                x = keras.layers.Dropout(dropout_rate, name=layout.dropout)(x)
+                x = keras.layers.Dropout(dropout_rate, name=spec.dropout_name)(x)
             # float32 classifier: logits / probabilities stay float32 under mixed precision.
-            x = keras.layers.Dense(classes, activation=classifier_activation, name=layout.classifier,
+            x = keras.layers.Dense(classes, activation=classifier_activation, name=spec.classifier_name,
                                    dtype="float32")(x)
         elif pooling == "avg":
             x = keras.layers.GlobalAveragePooling2D(name="global_pool", dtype="float32")(x)

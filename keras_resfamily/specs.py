@@ -1,8 +1,10 @@
-"""Architecture specs: every model is one frozen row in a registry.
+"""The registry of every family: each model is one frozen spec row.
 
-A row names the generic pieces the builder assembles (stem, block, attention, layout) and the
-numbers that distinguish variants (depths, widths, cardinality, ...). Adding a variant means
-adding one row with `register_model`; its constructor and docstring are generated from it.
+A family is one spec type (a frozen dataclass deriving from `ArchSpec`) whose `build_trunk` is that
+family's builder, plus its rows; the families live in `keras_resfamily/families/`, one folder each.
+What every model shares (inputs, argument checks, the head, weights) is in `builder.py`, which knows
+no family. Adding a variant means adding one row with `register_model`; its constructor and
+docstring are generated from it.
 """
 
 import dataclasses
@@ -15,56 +17,29 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
-@dataclasses.dataclass(frozen=True)
-class ModelSpec:
-    """One registered architecture.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ArchSpec:
+    """What every registered architecture has, whatever its family.
 
     Attributes:
         name: constructor name, e.g. "ResNeXt50_32x4d".
         family: family label used in docs and tables, e.g. "ResNeXt".
-        block: key in `keras_resfamily.blocks.BLOCKS` ("basic", "bottleneck", ...).
-        depths: residual blocks per stage.
-        widths: per-stage "planes" (the bottleneck width before `base_width` scaling);
-            the stage output is `widths[i] * expansion` of the block.
-        strides: per-stage strides of the first block.
-        cardinality: groups of the 3x3 convolution (ResNeXt).
-        base_width: channels per group at `widths[i] == 64` (ResNeXt's "d").
-        stem: key in `keras_resfamily.stems.STEMS`.
-        stem_width: channels of the first stem convolutions.
-        stem_pool: "max", "conv" (ResNet-RS stride-2 conv) or "none".
-        avg_down: average-pool + 1x1 conv shortcut (ResNet-D) instead of strided 1x1 conv.
-        attention: key in `keras_resfamily.attention.ATTENTION` applied inside each block, or None.
-        attention_args: (key, value) pairs passed to the attention factory.
-        block_args: (key, value) pairs passed to the block function (radix, scale, ...).
-        layout: naming scheme of layers, key in `keras_resfamily.layouts.LAYOUTS`. Layer names
-            mirror the reference implementation's module paths so weights map by name.
-        reference: timm model name with identical computation, or None.
+        reference: name of the reference model with identical computation (timm, or torchvision
+            where `reference_source` says so), or None.
+        reference_source: "timm" or "torchvision": where `reference` is defined.
         paper: short citation.
         default_size: pretrained / nominal input resolution.
         min_size: smallest accepted spatial input size.
         num_classes: classes of the nominal classifier (1000 for ImageNet, 10 for CIFAR).
         mean, std: input normalisation of the reference weights (RGB in [0, 1]).
         paper_params_millions: parameter count published by the paper, in millions to the
-            paper's precision (checked by the tests), for variants without a timm reference.
+            paper's precision (checked by the tests), for variants without a reference.
     """
 
     name: str
     family: str
-    block: str
-    depths: Tuple[int, ...]
-    widths: Tuple[int, ...] = (64, 128, 256, 512)
-    strides: Tuple[int, ...] = (1, 2, 2, 2)
-    cardinality: int = 1
-    base_width: int = 64
-    stem: str = "conv7"
-    stem_width: int = 64
-    stem_pool: str = "max"
-    avg_down: bool = False
-    attention: Optional[str] = None
-    attention_args: Tuple[Tuple[str, object], ...] = ()
-    block_args: Tuple[Tuple[str, object], ...] = ()
-    layout: str = "resnet"
     reference: Optional[str] = None
+    reference_source: str = "timm"
     paper: str = ""
     default_size: int = 224
     min_size: int = 32
@@ -73,35 +48,58 @@ class ModelSpec:
     std: Tuple[float, float, float] = IMAGENET_STD
     paper_params_millions: Optional[float] = None
 
-    def __post_init__(self):
-        if len(self.depths) != len(self.widths) or len(self.depths) != len(self.strides):
-            raise ValueError(
-                f"{self.name}: depths, widths and strides must have the same length; "
-                f"received depths={self.depths}, widths={self.widths}, strides={self.strides}"
-            )
+    @property
+    def reference_key(self) -> Optional[str]:
+        """The reference qualified by its source where it is not timm ("torchvision.mobilenet_v2"):
+        the key of its published weights and an accepted `create_model` name."""
+        if self.reference is None or self.reference_source == "timm":
+            return self.reference
+        return f"{self.reference_source}.{self.reference}"
 
     @property
     def keras_name(self) -> str:
         """Default `name=` of the built keras.Model, e.g. "resnext50_32x4d"."""
         return self.name.lower()
 
+    # What each family defines ----------------------------------------------------------------
+    # Layer names of the shared head: the reference's module paths ('.' written as '-').
+    classifier_name = "fc"
+    dropout_name = "drop"
+
     def summary(self) -> str:
         """One line describing the architecture, used in generated docstrings."""
-        parts = [f"{self.block} blocks {list(self.depths)}"]
-        if self.cardinality > 1:
-            parts.append(f"cardinality {self.cardinality} x {self.base_width}d")
-        elif self.base_width != 64:
-            parts.append(f"base width {self.base_width}")
-        parts.append(f"{self.stem} stem" + (" + avg-down shortcut" if self.avg_down else ""))
-        if self.attention:
-            parts.append(f"{self.attention} attention")
-        return ", ".join(parts)
+        raise NotImplementedError
+
+    def build_trunk(self, x, drop_path_rate):
+        """The family's builder: image tensor -> (last feature map, {"strideN": feature map})."""
+        raise NotImplementedError
+
+    def build_pre_logits(self, x):
+        """Layers between the global pool and the classifier (most families: none)."""
+        return x
+
+    def code_path(self) -> tuple:
+        """Hashable description of the code this row runs: the tests run the costly checks on the
+        smallest row of each distinct code path."""
+        raise NotImplementedError
+
+    def block_kind(self) -> tuple:
+        """The kind of block this row stacks (costly precision checks run once per kind)."""
+        raise NotImplementedError
+
+    def size_rank(self) -> tuple:
+        """Orders rows of one family by cost (smaller first)."""
+        raise NotImplementedError
+
+    def num_blocks(self) -> int:
+        """Blocks on the main path (the deepest model is tested at Python's default recursion limit)."""
+        raise NotImplementedError
 
 
-_REGISTRY: "dict[str, ModelSpec]" = {}
+_REGISTRY: "dict[str, ArchSpec]" = {}
 
 
-def register_model(spec: ModelSpec) -> ModelSpec:
+def register_model(spec: ArchSpec) -> ArchSpec:
     if spec.name in _REGISTRY:
         raise ValueError(f"Model {spec.name!r} is already registered.")
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", spec.name):
@@ -114,16 +112,28 @@ def _canonical(name: str) -> str:
     return name.lower().replace("-", "_")
 
 
-def get_spec(name: str) -> ModelSpec:
-    """Return the spec for a constructor name or a timm reference name (both case-insensitive)."""
-    if isinstance(name, ModelSpec):
+def _aliases(spec, priority):
+    """Names of `spec` at lookup `priority`: 0 its own and qualified reference names, 1 its bare
+    reference name (timm's before torchvision's, where both use one name, e.g. efficientnet_b0)."""
+    if priority == 0:
+        return [spec.name] + ([spec.reference_key] if spec.reference else [])
+    if spec.reference and priority == (1 if spec.reference_source == "timm" else 2):
+        return [spec.reference]
+    return []
+
+
+def get_spec(name: str) -> ArchSpec:
+    """The spec for a constructor name or a reference name (case-insensitive): a timm name, or a
+    torchvision name (bare where timm has no model of that name, else "torchvision.NAME")."""
+    if isinstance(name, ArchSpec):
         return name
     if not isinstance(name, str):
         raise ValueError(f"Model name must be a string; received {name!r}.")
     key = _canonical(name)
-    for spec in _REGISTRY.values():
-        if key in (_canonical(spec.name), _canonical(spec.reference or spec.name)):
-            return spec
+    for priority in (0, 1, 2):
+        for spec in _REGISTRY.values():
+            if key in map(_canonical, _aliases(spec, priority)):
+                return spec
     hint = ", ".join(_close_names(key))
     hint = f" Similar names: {hint}." if hint else ""
     raise ValueError(
@@ -133,11 +143,11 @@ def get_spec(name: str) -> ModelSpec:
 
 
 def _close_names(key: str, n: int = 6) -> "list[str]":
-    """Constructor names whose own or timm name (torchvision uses the same) is closest to `key` (difflib)."""
+    """Constructor names whose own or reference name is closest to `key` (difflib)."""
     candidates = {}
-    for spec in _REGISTRY.values():
-        for alias in (spec.name, spec.reference):
-            if alias:
+    for priority in (0, 1, 2):
+        for spec in _REGISTRY.values():
+            for alias in _aliases(spec, priority):
                 candidates.setdefault(_canonical(alias), spec.name)
     matches = difflib.get_close_matches(key, candidates, n=2 * n, cutoff=0.6)
     return list(dict.fromkeys(candidates[m] for m in matches))[:n]
@@ -151,5 +161,5 @@ def list_models(pattern: Optional[str] = None) -> "list[str]":
     return names
 
 
-def all_specs() -> "list[ModelSpec]":
+def all_specs() -> "list[ArchSpec]":
     return list(_REGISTRY.values())

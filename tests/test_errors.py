@@ -3,7 +3,7 @@
 import pytest
 
 import keras_resfamily as kr
-from keras_resfamily.specs import ModelSpec
+from keras_resfamily.families.residual.spec import ResidualSpec
 
 
 @pytest.mark.parametrize(
@@ -45,7 +45,7 @@ def test_unknown_classifier_activation():
 
 
 def test_cardinality_must_divide_the_grouped_width():
-    spec = ModelSpec(name="BadGroups", family="test", block="preact_bottleneck", depths=(1, 1, 1, 1),
+    spec = ResidualSpec(name="BadGroups", family="test", block="preact_bottleneck", depths=(1, 1, 1, 1),
                      cardinality=3, stem="conv7_preact", layout="resnetv2")
     with pytest.raises(ValueError, match=r"received cardinality=3 for 64 channels"):
         kr.build_model(spec)
@@ -53,6 +53,6 @@ def test_cardinality_must_divide_the_grouped_width():
 
 def test_spec_rows_are_validated():
     with pytest.raises(ValueError, match=r"same length; received depths=\(1, 1\)"):
-        ModelSpec(name="Bad", family="test", block="basic", depths=(1, 1))
+        ResidualSpec(name="Bad", family="test", block="basic", depths=(1, 1))
     with pytest.raises(ValueError, match="already registered"):
         kr.register_model(kr.get_spec("ResNet18"))

@@ -10,7 +10,6 @@ import pytest
 import keras_resfamily as kr
 from keras_resfamily import hub
 from keras_resfamily.convert import reference_name
-from keras_resfamily.layouts import LAYOUTS
 from keras_resfamily.hub import cache, registry, sources
 from keras_resfamily.hub.__main__ import main as hub_cli
 from tests.hub_server import FakeHub
@@ -229,7 +228,7 @@ def test_registry_covers_every_registered_model_with_published_weights():
             assert spec.reference in table, f"rerun keras_resfamily/hub/generate_registry.py for {spec.name}"
             assert {e.tag for e in table[spec.reference]} == {c.tag for c in published}
         for entry in table.get(spec.reference, ()):  # include_top=False skips exactly the classifier
-            assert reference_name(LAYOUTS[spec.layout].classifier) == entry.classifier, spec.name
+            assert reference_name(spec.classifier_name) == entry.classifier, spec.name
     weights = hub.list_weights("ResNet50")
     assert weights[0]["tag"] == "a1_in1k" and weights[0]["default"] and weights[0]["input_size"] == (224, 224, 3)
     # timm's results-imagenet.csv row: resnet50.a1_in1k,81.214,18.786,95.102,4.898,25.56,288,1.000,bicubic

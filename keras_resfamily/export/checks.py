@@ -4,7 +4,7 @@ import os
 
 import keras
 
-from keras_resfamily.specs import ModelSpec, get_spec
+from keras_resfamily.specs import ArchSpec, get_spec
 
 DEFAULT_CROP_PCT = 0.875  # timm's default when a pretrained config gives none
 DEFAULT_INTERPOLATION = "bilinear"
@@ -110,7 +110,7 @@ def resolve_spec(spec, model):
         ) from None
 
 
-def pretrained_data_config(spec: ModelSpec, weights=None):
+def pretrained_data_config(spec: ArchSpec, weights=None):
     """input_size / crop_pct / interpolation / mean / std of the model's pretrained weights.
 
     `weights` as given to the constructor: a tag or "imagenet" selects that checkpoint's timm config

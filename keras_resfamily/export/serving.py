@@ -38,7 +38,7 @@ def export_serving(
         model: a built keras_resfamily classifier (`include_top=True`).
         path: the version directory `<model_base>/<version>`; the last component must be an
             integer, as TF Serving requires.
-        spec: registered model name or ModelSpec; default: inferred from `model.name` (the
+        spec: registered model name or spec; default: inferred from `model.name` (the
             constructors' default name).
         weights: the `weights=` the model was built with; a pretrained tag / "imagenet" selects
             that checkpoint's preprocessing config (size, crop_pct, interpolation, mean, std) from

@@ -15,7 +15,6 @@ import sys
 from keras_resfamily.convert import load_timm_state_dict, reference_name
 from keras_resfamily.hub import cache
 from keras_resfamily.hub.errors import CorruptWeightsError
-from keras_resfamily.layouts import LAYOUTS
 
 CONVERTER_VERSION = 1  # bump when the conversion changes, to invalidate converted files
 SUFFIX = ".weights.h5"
@@ -33,7 +32,7 @@ def load_safetensors(model, path, spec, include_top=True):
         cache.check_safetensors(path)
     except ValueError as error:
         raise _corrupt(path, error, "Delete it and download or export it again.") from None
-    ignore = () if include_top else (reference_name(LAYOUTS[spec.layout].classifier) + ".",)
+    ignore = () if include_top else (reference_name(spec.classifier_name) + ".",)
     load_timm_state_dict(model, load_file(path), ignore_prefixes=ignore)
 
 

@@ -72,10 +72,10 @@ def load_registry(path=REGISTRY_FILE) -> "dict[str, tuple[WeightsEntry, ...]]":
 
 
 def entries_for(spec) -> "tuple[WeightsEntry, ...]":
-    """All published weights of a ModelSpec (empty when its reference has none)."""
+    """All published weights of a spec (empty when its reference has none)."""
     if not spec.reference:
         return ()
-    return load_registry().get(spec.reference, ())
+    return load_registry().get(spec.reference_key, ())
 
 
 def find_entry(spec, weights) -> Optional[WeightsEntry]:

@@ -1,6 +1,7 @@
 """ResNet, ResNet-D, Wide ResNet, ResNeXt, SE/ECA variants, ResNetV2, ResNet-RS and CIFAR rows."""
 
-from keras_resfamily.specs import ModelSpec, register_model
+from keras_resfamily.families.residual.spec import ResidualSpec
+from keras_resfamily.specs import register_model
 
 HE2016 = "He et al., Deep Residual Learning for Image Recognition, 2016"
 HE2016_V2 = "He et al., Identity Mappings in Deep Residual Networks, 2016"
@@ -27,7 +28,7 @@ def _block_and_depths(depth):
 
 def _row(name, family, depth, reference, paper, **fields):
     block, depths = _block_and_depths(depth)
-    return register_model(ModelSpec(name=name, family=family, block=fields.pop("block", block),
+    return register_model(ResidualSpec(name=name, family=family, block=fields.pop("block", block),
                                     depths=depths, reference=reference, paper=paper, **fields))
 
 
@@ -62,11 +63,11 @@ for _d, _size in ((50, 160), (101, 192), (152, 256), (200, 256), (270, 256), (35
 
 # CIFAR models from the papers (32x32 input, 10 classes); no timm counterpart.
 for _c, _params in ((8, 34.4), (16, 68.1)):
-    register_model(ModelSpec(
+    register_model(ResidualSpec(
         name=f"ResNeXt29_{_c}x64d", family="ResNeXt (CIFAR)", block="bottleneck", depths=(3, 3, 3),
         widths=(64, 128, 256), cardinality=_c, base_width=64, stem="cifar", stem_pool="none",
         paper=RESNEXT + ", Table 7", paper_params_millions=_params, **CIFAR10))
-register_model(ModelSpec(
+register_model(ResidualSpec(
     name="WideResNet28_10", family="Wide ResNet (CIFAR)", block="preact_basic", depths=(4, 4, 4),
     widths=(160, 320, 640), stem="cifar_preact", stem_width=16, stem_pool="none", layout="resnetv2",
     paper=WRN, paper_params_millions=36.5, **CIFAR10))

@@ -6,7 +6,7 @@ Each conv-BN(-act) is a timm `ConvNormAct`: layers `<name>-conv`, `<name>-bn`. T
 
 import keras
 
-from keras_resfamily.blocks.common import BlockConfig, attention, batch_norm, conv2d, residual_sum
+from keras_resfamily.families.residual.blocks.common import BlockConfig, attention, batch_norm, conv2d, residual_sum
 from keras_resfamily.layers import PaddedMaxPooling2D
 from keras_resfamily.layers.utils import make_divisible
 

@@ -4,9 +4,9 @@ Each takes (inputs, spec) and returns the stem output (stride 4 for ImageNet ste
 CIFAR stems). Names follow the reference module paths (timm `resnet.py` / `resnetv2.py`).
 """
 
-from keras_resfamily.blocks.byob import byob_tiered_stem
-from keras_resfamily.blocks.common import batch_norm, conv2d, relu
-from keras_resfamily.blocks.repvgg import repvgg_stem
+from keras_resfamily.families.residual.blocks.byob import byob_tiered_stem
+from keras_resfamily.families.residual.blocks.common import batch_norm, conv2d, relu
+from keras_resfamily.families.residual.blocks.repvgg import repvgg_stem
 from keras_resfamily.layers import PaddedMaxPooling2D
 
 

@@ -5,7 +5,7 @@ from typing import Optional
 
 import keras
 
-from keras_resfamily.attention import make_attention
+from keras_resfamily.families.residual.attention import make_attention
 from keras_resfamily.layers import GroupedConv2D, StochasticDepth
 
 # PyTorch BatchNorm defaults: momentum 0.1 of the new value == Keras momentum 0.9; eps 1e-5.

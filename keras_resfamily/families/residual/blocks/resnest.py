@@ -1,8 +1,8 @@
 """ResNeSt bottleneck (Zhang et al., 2020): 1x1 -> Split-Attention 3x3 -> 1x1, avg-pool downsampling."""
 
-from keras_resfamily.blocks.block_args import avg_pool_3x3, block_options
-from keras_resfamily.blocks.bottleneck import EXPANSION, bottleneck_width
-from keras_resfamily.blocks.common import (
+from keras_resfamily.families.residual.blocks.block_args import avg_pool_3x3, block_options
+from keras_resfamily.families.residual.blocks.bottleneck import EXPANSION, bottleneck_width
+from keras_resfamily.families.residual.blocks.common import (
     BlockConfig, batch_norm, check_groups, conv2d, relu, residual_sum, shortcut_branch,
 )
 from keras_resfamily.layers import SplitAttention

@@ -1,6 +1,6 @@
 """RepVGG stages and stem (Ding et al., RepVGG: Making VGG-style ConvNets Great Again, 2021)."""
 
-from keras_resfamily.blocks.common import BlockConfig
+from keras_resfamily.families.residual.blocks.common import BlockConfig
 from keras_resfamily.layers import RepVGGBlock
 
 

@@ -1,6 +1,7 @@
 """RepVGG rows (timm byobnet `repvgg_*`); `keras_resfamily.reparameterize` gives the deploy (plain VGG) form."""
 
-from keras_resfamily.specs import ModelSpec, register_model
+from keras_resfamily.families.residual.spec import ResidualSpec
+from keras_resfamily.specs import register_model
 
 REPVGG = "Ding et al., RepVGG: Making VGG-style ConvNets Great Again, 2021"
 A_DEPTHS = (2, 4, 14, 1)
@@ -24,7 +25,7 @@ VARIANTS = {
 NO_TIMM_REFERENCE = {"B1g2"}  # in the paper (Table 2), not in timm
 
 for _variant, (_depths, _multipliers, _groups) in VARIANTS.items():
-    register_model(ModelSpec(
+    register_model(ResidualSpec(
         name=f"RepVGG_{_variant}", family="RepVGG", block="repvgg", depths=_depths,
         widths=tuple(int(w * m) for w, m in zip(BASE_WIDTHS, _multipliers)), strides=(2, 2, 2, 2),
         block_args=(("groups", _groups),) if _groups > 1 else (),

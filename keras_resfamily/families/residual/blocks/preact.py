@@ -7,7 +7,7 @@ roughly doubles its variance per block and overflows float16 in eval mode from ~
 (ResNet101V2) on.
 """
 
-from keras_resfamily.blocks.common import BlockConfig, batch_norm, check_groups, conv2d, relu, residual_sum
+from keras_resfamily.families.residual.blocks.common import BlockConfig, batch_norm, check_groups, conv2d, relu, residual_sum
 from keras_resfamily.layers.utils import make_divisible
 
 

@@ -1,8 +1,8 @@
 """Selective Kernel residual blocks (SKNet, Li et al., 2019; timm `skresnet`)."""
 
-from keras_resfamily.blocks.block_args import block_options
-from keras_resfamily.blocks.bottleneck import EXPANSION, bottleneck_width
-from keras_resfamily.blocks.common import (
+from keras_resfamily.families.residual.blocks.block_args import block_options
+from keras_resfamily.families.residual.blocks.bottleneck import EXPANSION, bottleneck_width
+from keras_resfamily.families.residual.blocks.common import (
     BlockConfig, attention, batch_norm, check_groups, conv2d, relu, residual_sum, shortcut_branch,
 )
 from keras_resfamily.layers import SelectiveKernel

@@ -2,7 +2,7 @@
 
 import math
 
-from keras_resfamily.blocks.common import (
+from keras_resfamily.families.residual.blocks.common import (
     BlockConfig, attention, batch_norm, check_groups, conv2d, relu, residual_sum, shortcut_branch,
 )
 

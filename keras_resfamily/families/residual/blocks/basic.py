@@ -1,6 +1,6 @@
 """Basic residual block (ResNet-18/34): two 3x3 convolutions."""
 
-from keras_resfamily.blocks.common import (
+from keras_resfamily.families.residual.blocks.common import (
     BlockConfig, attention, batch_norm, conv2d, relu, residual_sum, shortcut_branch,
 )
 

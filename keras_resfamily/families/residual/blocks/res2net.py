@@ -2,9 +2,9 @@
 
 import keras
 
-from keras_resfamily.blocks.block_args import avg_pool_3x3, block_options
-from keras_resfamily.blocks.bottleneck import EXPANSION, bottleneck_width
-from keras_resfamily.blocks.common import (
+from keras_resfamily.families.residual.blocks.block_args import avg_pool_3x3, block_options
+from keras_resfamily.families.residual.blocks.bottleneck import EXPANSION, bottleneck_width
+from keras_resfamily.families.residual.blocks.common import (
     BlockConfig, attention, batch_norm, check_groups, conv2d, relu, residual_sum, shortcut_branch,
 )
 

@@ -1,0 +1,8 @@
+"""Every model family, one folder each: a frozen spec type (spec.py), its builder (builder.py) and
+its rows (the registered models). Importing this package registers all of them.
+
+The shared pieces (inputs, argument checks, head, weights, export, bench) never name a family:
+adding one means adding its folder and one import line here.
+"""
+
+from keras_resfamily.families import residual  # noqa: F401
