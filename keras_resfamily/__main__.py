@@ -25,7 +25,7 @@ def generated_image(size):
 
 def zoo_line(spec, model):
     params = sum(int(np.prod(v.shape)) for v in model.trainable_weights)
-    reference = f"timm {spec.reference}" if spec.reference else "paper model"
+    reference = spec.reference_label if spec.reference else "paper model"
     return f"{spec.name} | {spec.family} | {params / 1e6:.2f}M params | {reference} | {spec.summary()}"
 
 

@@ -9,6 +9,8 @@ from keras_resfamily import validation
 from keras_resfamily.graph_walk import functional_model
 from keras_resfamily.specs import get_spec
 
+PREPROCESSING_LAYER = "preprocessing"  # include_preprocessing=True: export must not normalise again
+
 
 def _model_inputs(input_tensor, input_shape):
     if input_tensor is None:
@@ -25,6 +27,29 @@ def _model_inputs(input_tensor, input_shape):
     return input_tensor, keras.utils.get_source_inputs(input_tensor)
 
 
+def _resolve_variant(spec, weights, arguments):
+    allowed = list(spec.variant_arguments())
+    unknown = sorted(set(arguments) - set(allowed))
+    if unknown:
+        extra = f"; its own arguments are {', '.join(map(repr, allowed))}" if allowed else ""
+        raise TypeError(f"{spec.name}() got an unexpected keyword argument {unknown[0]!r}{extra}.")
+    return spec.resolve_variant(weights, **arguments)
+
+
+def _normalization(x, spec, weights, input_shape):
+    """In-model preprocessing: RGB in [0, 255] -> the weights' normalisation (keras.applications'
+    `include_preprocessing`), one per-channel scale and offset with no weights."""
+    from keras_resfamily.hub.registry import find_entry
+
+    if input_shape[-1] != 3:
+        raise ValueError("`include_preprocessing=True` normalises RGB images and needs 3 input channels. "
+                         f"Received: input_shape={tuple(input_shape)}")
+    entry = find_entry(spec, weights)  # a published tag: its own mean/std; else the row's
+    mean, std = (entry.mean, entry.std) if entry else (spec.mean, spec.std)
+    return keras.layers.Rescaling(scale=[1.0 / (255.0 * s) for s in std], offset=[-m / s for m, s in zip(mean, std)],
+                                  name=PREPROCESSING_LAYER)(x)
+
+
 def build_model(
     spec,
     include_top=True,
@@ -38,11 +63,16 @@ def build_model(
     drop_path_rate=0.0,
     dropout_rate=0.0,
     features_only=False,
+    include_preprocessing=False,
+    **variant_arguments,
 ):
     """Build the Keras model for `spec` (a spec or registered name). See the constructors."""
     from keras_resfamily import hub  # the weights hub imports the builder's specs
 
     spec = get_spec(spec)
+    if variant_arguments:
+        spec, overrides = _resolve_variant(spec, weights, variant_arguments)
+        dropout_rate = overrides.get("dropout_rate", dropout_rate)
     if features_only:
         validation.check_features_only(pooling, classes, classifier_activation, dropout_rate)
     if classes is None:
@@ -58,6 +88,8 @@ def build_model(
         input_shape = tuple(input_tensor.shape[1:])
     input_shape = validation.check_input_shape(input_shape, spec.min_size, pretrained)
     x, inputs = _model_inputs(input_tensor, input_shape)
+    if include_preprocessing:
+        x = _normalization(x, spec, weights, input_shape)
 
     x, features = spec.build_trunk(x, drop_path_rate)
     name = name or spec.keras_name

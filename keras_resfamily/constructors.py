@@ -1,5 +1,7 @@
 """One public constructor per registered spec, with its docstring, generated from the registry."""
 
+import inspect
+
 from keras_resfamily.builder import build_model
 from keras_resfamily.specs import all_specs, get_spec
 
@@ -25,46 +27,55 @@ Args:
     features_only: return a model whose output is a dict of stage outputs keyed
         `"stride4"` ... `"stride32"`; it has no head, so `pooling`, `classes`,
         `classifier_activation` and `dropout_rate` must stay at their defaults.
-
+    include_preprocessing: the model takes RGB images in [0, 255] and normalises them itself with
+        the weights' mean and std (default: it takes inputs already normalised by `preprocess_input`).
+{variant_docs}
 Returns:
     A `keras.Model`.
 """
 
+COMMON_ARGUMENTS = dict(
+    include_top=True, weights=None, input_tensor=None, input_shape=None, pooling=None, classes=None,
+    classifier_activation="softmax", name=None, drop_path_rate=0.0, dropout_rate=0.0, features_only=False,
+    include_preprocessing=False,
+)
+
+
+def _signature(spec):
+    base = [inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default)
+            for name, default in COMMON_ARGUMENTS.items()]
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+             for name, (default, _) in spec.variant_arguments().items()]
+    return inspect.Signature(base + extra)
+
 
 def _make_constructor(spec):
-    def constructor(
-        include_top=True,
-        weights=None,
-        input_tensor=None,
-        input_shape=None,
-        pooling=None,
-        classes=None,
-        classifier_activation="softmax",
-        name=None,
-        drop_path_rate=0.0,
-        dropout_rate=0.0,
-        features_only=False,
-    ):
-        return build_model(
-            spec, include_top=include_top, weights=weights, input_tensor=input_tensor,
-            input_shape=input_shape, pooling=pooling, classes=classes,
-            classifier_activation=classifier_activation, name=name, drop_path_rate=drop_path_rate,
-            dropout_rate=dropout_rate, features_only=features_only,
-        )
+    signature = _signature(spec)
+
+    def constructor(*args, **kwargs):
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as error:  # unknown or repeated arguments, named like Python does
+            raise TypeError(f"{spec.name}() {error}") from None
+        bound.apply_defaults()
+        return build_model(spec, **bound.arguments)
 
     constructor.__name__ = constructor.__qualname__ = spec.name
     constructor.__module__ = "keras_resfamily"
-    reference_line = f"Equivalent timm model: `{spec.reference}`.\n" if spec.reference else ""
+    constructor.__signature__ = signature
+    reference_line = f"Equivalent {spec.reference_source} model: `{spec.reference}`.\n" if spec.reference else ""
+    variant_docs = "".join(f"    {name}: {doc} Default {default!r}.\n"
+                           for name, (default, doc) in spec.variant_arguments().items())
     constructor.__doc__ = _DOC.format(
         name=spec.name, family=spec.family, summary=spec.summary(), paper=spec.paper or "-",
         reference_line=reference_line, min_size=spec.min_size, size=spec.default_size,
-        classes=spec.num_classes, keras_name=spec.keras_name,
+        classes=spec.num_classes, keras_name=spec.keras_name, variant_docs=variant_docs,
     )
     return constructor
 
 
 def create_model(name, **kwargs):
-    """Build a registered model by name (constructor name, case-insensitive, or timm name)."""
+    """Build a registered model by name: its constructor name or reference name (case-insensitive), see `get_spec`."""
     return build_model(get_spec(name), **kwargs)
 
 

@@ -57,6 +57,11 @@ class ArchSpec:
         return f"{self.reference_source}.{self.reference}"
 
     @property
+    def reference_label(self) -> str:
+        """"timm resnet50", "torchvision mobilenet_v2" or "no reference", for people."""
+        return f"{self.reference_source} {self.reference}" if self.reference else "no reference"
+
+    @property
     def keras_name(self) -> str:
         """Default `name=` of the built keras.Model, e.g. "resnext50_32x4d"."""
         return self.name.lower()
@@ -73,6 +78,16 @@ class ArchSpec:
     def build_trunk(self, x, drop_path_rate):
         """The family's builder: image tensor -> (last feature map, {"strideN": feature map})."""
         raise NotImplementedError
+
+    def variant_arguments(self) -> "dict[str, tuple[object, str]]":
+        """keras.applications' own extra constructor arguments of this row: name -> (default, one-line
+        description), e.g. MobileNet's `alpha`; most rows have none."""
+        return {}
+
+    def resolve_variant(self, weights, **arguments):
+        """(spec, build_model overrides) that `arguments` (a subset of `variant_arguments()`) select,
+        e.g. the sibling row of another width; raises ValueError for combinations that do not exist."""
+        return self, {}
 
     def build_pre_logits(self, x):
         """Layers between the global pool and the classifier (most families: none)."""

@@ -184,7 +184,7 @@ def test_checkpoint_of_another_architecture_is_rejected_by_name(fake_hub, tmp_pa
 
 def test_models_without_published_weights():
     none = "has no published pretrained weights"
-    with pytest.raises(ValueError, match=rf"ResNeXt29_8x64d {none} \(it has no timm reference\)"):
+    with pytest.raises(ValueError, match=rf"ResNeXt29_8x64d {none} \(it has no reference model\)"):
         kr.create_model("ResNeXt29_8x64d", weights="imagenet")
     with pytest.raises(ValueError, match=rf"SEResNet18 {none} \(timm publishes none for 'seresnet18'\)"):
         kr.SEResNet18(weights="imagenet")

@@ -111,11 +111,12 @@ def _images(batch, height, width, channels=3):
 
 @pytest.mark.parametrize("spec", cases(REFERENCE_SPECS))
 def test_timm_parity_save_reload_and_backward(spec, tmp_path):
-    """Random timm weights (BN statistics too) load by name; outputs and parameter counts equal timm's."""
+    """Random reference weights (BN statistics too) load by name; outputs and parameter counts equal the
+    reference's (timm, or torchvision for rows whose reference is torchvision's)."""
     pytest.importorskip("timm")
-    from timm_reference import randomized_timm_model, timm_forward, timm_trainable_params
+    from timm_reference import randomized_reference_model, timm_forward, timm_trainable_params
 
-    reference = randomized_timm_model(spec.reference, seed=1)
+    reference = randomized_reference_model(spec, seed=1)
     model = build_at_depth(spec.name, classifier_activation=None)
     assert_backend_safe_names(model)
     kr.load_timm_state_dict(model, reference.state_dict())
@@ -126,7 +127,7 @@ def test_timm_parity_save_reload_and_backward(spec, tmp_path):
     del reference
     actual = np.asarray(model(images, training=False))
     rel = np.max(np.abs(actual - expected)) / np.max(np.abs(expected))
-    assert rel <= 1e-4, f"{spec.name} vs timm {spec.reference}: max relative error {rel:.2e}"
+    assert rel <= 1e-4, f"{spec.name} vs {spec.reference_label}: max relative error {rel:.2e}"
 
     assert_save_reload_equal(model, spec, images, actual, tmp_path)
     assert_every_weight_gets_a_gradient(model, spec)
@@ -214,13 +215,27 @@ def _headless_forward_and_check(spec, pooling, policy):
 
 
 @pytest.mark.parametrize("spec", cases(ALL_SPECS))
-def test_headless_float16_forward_input_tensor_avg_pooling(spec):
-    """include_top=False, input_tensor, pooling="avg": every model runs forward in float16, finite."""
-    _headless_forward_and_check(spec, "avg", "mixed_float16")
+def test_features_only_float16_forward_strides(spec):
+    """Every model, features_only under mixed_float16 on a non-square input: finite float16 feature
+    maps, one per stride level, each the input size divided by its stride (rounded up)."""
+    keras.config.set_dtype_policy("mixed_float16")
+    size = small_input_size(spec)
+    height, width = size, size + 16
+    model = kr.create_model(spec.name, features_only=True)
+    features = model(_images(2, height, width), training=False)
+    assert features and all(key.startswith("stride") for key in features), list(features)
+    for key, value in features.items():
+        stride = int(key[len("stride"):])
+        assert tuple(value.shape[:3]) == (2, -(-height // stride), -(-width // stride)), (key, value.shape)
+        assert keras.backend.standardize_dtype(value.dtype) == "float16"
+        assert np.all(np.isfinite(np.asarray(keras.ops.cast(value, "float32")))), key
+    assert max(int(k[len("stride"):]) for k in features) == 32 or spec.default_size <= 32
 
 
 @pytest.mark.parametrize("spec", cases(CODE_PATH_SPECS))
-def test_headless_bfloat16_forward_no_and_max_pooling(spec):
+def test_headless_forward_input_tensor_poolings(spec):
+    """include_top=False with an input tensor: avg pooling in float16, none and max in bfloat16."""
+    _headless_forward_and_check(spec, "avg", "mixed_float16")
     for pooling in (None, "max"):
         _headless_forward_and_check(spec, pooling, "mixed_bfloat16")
 

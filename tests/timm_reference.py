@@ -6,10 +6,25 @@ import numpy as np
 def randomized_timm_model(reference, seed=0, num_classes=1000):
     """A timm model in eval mode whose parameters and BN running stats are all random."""
     import timm
+
+    return _randomized(lambda: timm.create_model(reference, pretrained=False, num_classes=num_classes), seed)
+
+
+def randomized_reference_model(spec, seed=0):
+    """The spec's reference model (timm or torchvision), randomised like `randomized_timm_model`."""
+    if spec.reference_source == "timm":
+        return randomized_timm_model(spec.reference, seed)
+    assert spec.reference_source == "torchvision", spec.reference_source
+    import torchvision
+
+    return _randomized(lambda: getattr(torchvision.models, spec.reference)(weights=None), seed)
+
+
+def _randomized(make_model, seed):
     import torch
 
     torch.manual_seed(seed)
-    model = timm.create_model(reference, pretrained=False, num_classes=num_classes).eval()
+    model = make_model().eval()
     with torch.no_grad():
         for name, tensor in model.state_dict().items():
             if not tensor.dtype.is_floating_point:

@@ -5,7 +5,7 @@ import csv
 from keras_resfamily.bench.runner import COLUMNS
 
 HEADERS = {
-    "model": "Model", "family": "Family", "reference": "timm reference", "input": "Input", "params_m": "Params (M)",
+    "model": "Model", "family": "Family", "reference": "Reference", "input": "Input", "params_m": "Params (M)",
     "gmacs": "GMACs", "timm_gmacs": "timm GMACs", "gmacs_vs_timm": "GMACs / timm", "infer_img_s": "Infer img/s",
     "speed_vs_resnet50": "Speed vs ResNet50", "peak_mem_mib": "Peak mem (MiB)", "memory_kind": "Memory measured as",
     "timm_img_s": "timm img/s", "speed_vs_timm": "Speed vs timm", "timm_speed_vs_resnet50": "timm speed vs timm ResNet50",
@@ -55,7 +55,8 @@ def zoo_markdown(rows):
         if row["model"] not in kr.list_models():
             continue  # the keras.applications baseline is no zoo model
         spec = kr.get_spec(row["model"])
-        reference = f"timm `{spec.reference}`" if spec.reference else spec.paper.split(",")[0] + " (paper)"
+        reference = (f"{spec.reference_source} `{spec.reference}`" if spec.reference
+                     else spec.paper.split(",")[0] + " (paper)")
         weights = kr.list_weights(spec.name)
         top1 = f"{weights[0]['top1']:.2f} @ {weights[0]['eval_size']}" if weights and weights[0]["top1"] else "-"
         gmacs = "-" if row["gmacs"] is None else f"{row['gmacs']:.2f}"

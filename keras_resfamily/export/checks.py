@@ -96,6 +96,13 @@ def _shapes(tensors):
     return None if tensors is None else [tuple(t.shape) for t in tensors]
 
 
+def normalises_inputs(model) -> bool:
+    """Built with `include_preprocessing=True` (its first layer normalises [0, 255] RGB)."""
+    from keras_resfamily.builder import PREPROCESSING_LAYER
+
+    return any(layer.name == PREPROCESSING_LAYER for layer in model.layers[:3])
+
+
 def resolve_spec(spec, model):
     """The spec named by `spec`, else the one whose default Keras name is `model.name`."""
     if spec is not None:

@@ -44,7 +44,8 @@ def export_serving(
             that checkpoint's preprocessing config (size, crop_pct, interpolation, mean, std) from
             the weights hub. Otherwise the default checkpoint's config, else the spec's.
         include_preprocessing: True: `serving_default` takes RGB in [0, 255] and normalises
-            with the config's mean / std. False: it takes already-normalised images.
+            with the config's mean / std. False: it takes already-normalised images. A model built
+            with `include_preprocessing=True` normalises itself: both signatures feed it [0, 255].
         labels: class names for `predict_images`; default: ImageNet names for 1000 classes,
             else "class_<i>".
         top_k: number of classes `predict_images` returns per image (default min(5, classes)).
@@ -95,6 +96,7 @@ def _serving_config(model, pretrained, include_preprocessing, labels, top_k, ima
         labels=checks.resolve_labels(labels, classes),
         top_k=checks.check_top_k(top_k, classes),
         max_pixels=max_pixels,
+        model_normalises=checks.normalises_inputs(model),
     )
 
 

@@ -33,6 +33,7 @@ class ServingConfig:
     labels: Tuple[str, ...]
     top_k: int
     max_pixels: int = DEFAULT_MAX_PIXELS  # predict_images refuses larger images before decoding them
+    model_normalises: bool = False  # built with include_preprocessing=True: it takes [0, 255] itself
 
 
 def resize_and_center_crop(image, crop_size, crop_pct, interpolation):
@@ -188,6 +189,8 @@ class ServingModule(tf.Module):
         return {SERVING_DEFAULT: self.serving_default, PREDICT_IMAGES: self.predict_images}
 
     def _normalise(self, images):
+        if self._config.model_normalises:
+            return images
         mean = tf.constant(self._config.mean, tf.float32)
         std = tf.constant(self._config.std, tf.float32)
         return (images / 255.0 - mean) / std

@@ -6,3 +6,4 @@ adding one means adding its folder and one import line here.
 """
 
 from keras_resfamily.families import residual  # noqa: F401
+from keras_resfamily.families import depthwise  # noqa: F401

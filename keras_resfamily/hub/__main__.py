@@ -26,7 +26,7 @@ def _list(args):
         if not rows:
             print(registry.available_description(spec))
             return 0
-        print(f"{spec.name} (timm {spec.reference}); 'imagenet' = {rows[0]['tag']}")
+        print(f"{spec.name} ({spec.reference_label}); 'imagenet' = {rows[0]['tag']}")
         for row in rows:
             mark = "*" if row["default"] else " "
             size = "x".join(str(d) for d in row["input_size"][:2])
@@ -123,7 +123,7 @@ def main(argv=None):
     for name, help_text in (("download", "fetch a checkpoint into the cache"),
                             ("convert", "fetch and convert a checkpoint to Keras weights")):
         command = commands.add_parser(name, help=help_text)
-        command.add_argument("model", help="constructor or timm name, e.g. ResNet50 or resnet50")
+        command.add_argument("model", help="constructor or reference name, e.g. ResNet50 or resnet50")
         command.add_argument("weights", nargs="?", default="imagenet", help="imagenet, a tag, or hf://owner/repo")
     commands.choices["convert"].add_argument("--no-top", action="store_true", help="without the classifier")
     commands.choices["convert"].add_argument("--output", help="also copy the converted .weights.h5 here")

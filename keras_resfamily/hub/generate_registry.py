@@ -82,7 +82,7 @@ def main(output=OUTPUT):
     sys.path.insert(0, REPO_ROOT)
     import keras_resfamily
 
-    references = {s.reference for s in keras_resfamily.specs.all_specs() if s.reference}
+    references = {s.reference for s in keras_resfamily.specs.all_specs() if s.reference_source == "timm" and s.reference}
     references.update(EXTRA_REFERENCES)
     models = {}
     for reference in sorted(references):

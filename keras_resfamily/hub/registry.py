@@ -95,7 +95,8 @@ def available_description(spec) -> str:
     """A sentence listing what `weights=` accepts for this model, for error messages."""
     entries = entries_for(spec)
     if not entries:
-        why = f"timm publishes none for {spec.reference!r}" if spec.reference else "it has no timm reference"
+        why = (f"{spec.reference_source} publishes none for {spec.reference!r}" if spec.reference
+               else "it has no reference model")
         return (f"{spec.name} has no published pretrained weights ({why}); use weights=None "
                 "or a local .weights.h5 / .safetensors file.")
     tags = ", ".join(repr(e.tag) for e in entries)

@@ -4,6 +4,8 @@ from keras_resfamily.layers.efficient_channel_attention import EfficientChannelA
 from keras_resfamily.layers.gather_excite import GatherExcite
 from keras_resfamily.layers.global_context import GlobalContext
 from keras_resfamily.layers.grouped_conv2d import GroupedConv2D
+from keras_resfamily.layers.mixed_conv2d import MixedConv2D
+from keras_resfamily.layers.mixed_depthwise_conv2d import MixedDepthwiseConv2D
 from keras_resfamily.layers.padded_max_pooling import PaddedMaxPooling2D
 from keras_resfamily.layers.repvgg_block import RepVGGBlock
 from keras_resfamily.layers.selective_kernel import SelectiveKernel
@@ -16,6 +18,8 @@ __all__ = [
     "GatherExcite",
     "GlobalContext",
     "GroupedConv2D",
+    "MixedConv2D",
+    "MixedDepthwiseConv2D",
     "PaddedMaxPooling2D",
     "RepVGGBlock",
     "SelectiveKernel",
