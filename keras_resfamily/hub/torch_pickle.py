@@ -5,7 +5,8 @@ unpickler resolves only the handful of globals a state_dict is made of, each to 
 stand-in (nothing is imported from torch); any other global is refused before anything is called.
 Tensors come back as references (namedtuples, which BUILD cannot mutate) and are turned into
 arrays only after the whole pickle was read, with every offset/size/stride checked against the
-storage it points into.
+storage it points into. Each pickle's opcodes are scanned first (pickletools) for forged memo
+indices, the one opcode trick that costs gigabytes of memory before any global is named.
 
 Two layouts are read: the zip archive of torch >= 1.6 (`<prefix>/data.pkl`, `<prefix>/data/<key>`,
 `<prefix>/byteorder`) and the "legacy" stream torch < 1.6 wrote (magic number, protocol, sys_info,
