@@ -32,7 +32,8 @@ def _resolve_variant(spec, weights, arguments):
     unknown = sorted(set(arguments) - set(allowed))
     if unknown:
         extra = f"; its own arguments are {', '.join(map(repr, allowed))}" if allowed else ""
-        raise TypeError(f"{spec.name}() got an unexpected keyword argument {unknown[0]!r}{extra}.")
+        raise validation.UnexpectedArgumentError(
+            f"{spec.name}() got an unexpected keyword argument {unknown[0]!r}{extra}.")
     return spec.resolve_variant(weights, **arguments)
 
 

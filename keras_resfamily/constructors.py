@@ -3,6 +3,7 @@
 import inspect
 
 from keras_resfamily.builder import build_model
+from keras_resfamily.validation import UnexpectedArgumentError
 from keras_resfamily.specs import all_specs, get_spec
 
 _DOC = """Instantiates the {name} architecture ({family}).
@@ -56,7 +57,7 @@ def _make_constructor(spec):
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError as error:  # unknown or repeated arguments, named like Python does
-            raise TypeError(f"{spec.name}() {error}") from None
+            raise UnexpectedArgumentError(f"{spec.name}() {error}") from None
         bound.apply_defaults()
         return build_model(spec, **bound.arguments)
 

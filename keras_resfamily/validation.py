@@ -5,6 +5,11 @@ import keras
 POOLING_OPTIONS = (None, "avg", "max")
 
 
+class UnexpectedArgumentError(TypeError, ValueError):
+    """A constructor argument the model does not have (e.g. `alpha` for a ResNet): a TypeError as Python
+    raises for any function, and a ValueError as keras.applications raises for bad arguments."""
+
+
 def check_pooling(pooling):
     if pooling not in POOLING_OPTIONS:
         raise ValueError(

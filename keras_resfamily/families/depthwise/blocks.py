@@ -26,6 +26,7 @@ class Context:
     padding: str  # layer padding: "same" (TF SAME) or "symmetric" (PyTorch)
     bn_epsilon: float
     se_gate: str  # "sigmoid" or "hard_sigmoid"
+    dw_multiplier: int = 1  # keras' MobileNet depth_multiplier
 
 
 # The family's activation names -> Keras'. hard_silu is x * relu6(x + 3) / 6, as torch's Hardswish.
@@ -56,7 +57,8 @@ def depthwise(x, kernel, name, ctx, strides=1):
     if pad:
         x = keras.layers.ZeroPadding2D(pad, name=f"{name}-pad")(x)
     return keras.layers.DepthwiseConv2D(kernel[0], strides=strides, padding=padding, use_bias=False,
-                                        depthwise_initializer=goog_init(), name=name)(x)
+                                        depth_multiplier=ctx.dw_multiplier, depthwise_initializer=goog_init(),
+                                        name=name)(x)
 
 
 def norm(x, name, ctx, act=None):

@@ -20,7 +20,8 @@ SE_GATES = {"efficientnet": "sigmoid", "mobilenetv3": "hard_sigmoid"}
 
 
 def _context(spec):
-    return blocks.Context(padding=LAYER_PADDING[spec.padding], bn_epsilon=spec.bn_epsilon, se_gate=SE_GATES[spec.se])
+    return blocks.Context(padding=LAYER_PADDING[spec.padding], bn_epsilon=spec.bn_epsilon, se_gate=SE_GATES[spec.se],
+                          dw_multiplier=spec.dw_multiplier)
 
 
 def build_trunk(x, spec, drop_path_rate):

@@ -4,6 +4,7 @@ import dataclasses
 from typing import Tuple
 
 from keras_resfamily.families.depthwise import arch as arch_table
+from keras_resfamily.families.depthwise import variants
 from keras_resfamily.families.depthwise.builder import build_pre_logits, build_trunk
 from keras_resfamily.families.depthwise.naming import NAMINGS
 from keras_resfamily.specs import ArchSpec
@@ -42,6 +43,10 @@ class DepthwiseSpec(ArchSpec):
         naming: layer naming table (`naming.NAMINGS`).
         recipe_dropout: the reference's training dropout before the classifier (pass it as
             `dropout_rate=` to train as the paper did; it changes no weights).
+        dw_multiplier: channels per input channel of the depthwise convs (keras' MobileNet
+            `depth_multiplier`).
+        keras_arguments: the keras.applications constructor arguments this row equals, e.g.
+            (("alpha", 0.75), ("minimalistic", False)); its constructor accepts them (`variants.py`).
     """
 
     arch: Tuple[Tuple[str, ...], ...]
@@ -61,6 +66,8 @@ class DepthwiseSpec(ArchSpec):
     channel_divisor: int = 8
     naming: str = "timm"
     recipe_dropout: float = 0.0
+    dw_multiplier: int = 1
+    keras_arguments: Tuple[Tuple[str, object], ...] = ()
 
     def __post_init__(self):
         for value, allowed, what in ((self.head, HEADS, "head"), (self.head_scaling, HEAD_SCALINGS, "head_scaling"),
@@ -76,6 +83,9 @@ class DepthwiseSpec(ArchSpec):
         for stage in self.arch:
             for entry in stage:
                 arch_table.parse_block(entry)  # a bad definition fails at registration
+        if self.dw_multiplier != 1 and any(block.mixed for block in self.plan().blocks):
+            raise ValueError(f"{self.name}: mixed kernels take no depthwise multiplier; received "
+                             f"dw_multiplier={self.dw_multiplier}.")
 
     # What the shared head needs ------------------------------------------------------------
     @property
@@ -95,6 +105,12 @@ class DepthwiseSpec(ArchSpec):
 
     def build_pre_logits(self, x):
         return build_pre_logits(x, self)
+
+    def variant_arguments(self):
+        return variants.variant_arguments(self)
+
+    def resolve_variant(self, weights, **arguments):
+        return variants.resolve(self, weights, **arguments)
 
     # Descriptions ---------------------------------------------------------------------------
     def _kinds(self):
