@@ -1,10 +1,9 @@
 """Mixed (grouped) convolution: input and output channels split into groups, one conv per group."""
 
 import keras
-from keras import ops
 
 from keras_resfamily.layers.mixed_depthwise_conv2d import (
-    check_kernel_sizes, check_strides, conv_output_size, conv_padding, goog_init, padded, split_channels,
+    apply_per_split, check_kernel_sizes, check_strides, conv_output_size, conv_padding, goog_init, split_channels,
 )
 
 
@@ -59,11 +58,7 @@ class MixedConv2D(keras.layers.Layer):
             self.convs.append(conv)
 
     def call(self, inputs):
-        if len(self.convs) == 1:
-            return self.convs[0](padded(inputs, self.pads[0]))
-        parts = ops.split(inputs, [sum(self.splits[:i]) for i in range(1, len(self.splits))], axis=-1)
-        return ops.concatenate([conv(padded(x, pad)) for x, pad, conv in zip(parts, self.pads, self.convs)],
-                               axis=-1)
+        return apply_per_split(inputs, self.splits, self.pads, self.convs)
 
     def compute_output_shape(self, input_shape):
         batch, height, width, _ = input_shape

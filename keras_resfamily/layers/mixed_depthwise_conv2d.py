@@ -50,6 +50,14 @@ def padded(x, pad):
     return x if not pad else ops.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
 
 
+def apply_per_split(inputs, splits, pads, convs):
+    """Channels split as `splits`, each group padded and convolved by its own conv, concatenated."""
+    if len(convs) == 1:
+        return convs[0](padded(inputs, pads[0]))
+    parts = ops.split(inputs, [sum(splits[:i]) for i in range(1, len(splits))], axis=-1)
+    return ops.concatenate([conv(padded(x, pad)) for x, pad, conv in zip(parts, pads, convs)], axis=-1)
+
+
 def conv_output_size(size, kernel_size, strides, padding):
     if size is None:
         return None
@@ -107,11 +115,7 @@ class MixedDepthwiseConv2D(keras.layers.Layer):
             self.convs.append(conv)
 
     def call(self, inputs):
-        if len(self.convs) == 1:
-            return self.convs[0](padded(inputs, self.pads[0]))
-        parts = ops.split(inputs, [sum(self.splits[:i]) for i in range(1, len(self.splits))], axis=-1)
-        return ops.concatenate([conv(padded(x, pad)) for x, pad, conv in zip(parts, self.pads, self.convs)],
-                               axis=-1)
+        return apply_per_split(inputs, self.splits, self.pads, self.convs)
 
     def compute_output_shape(self, input_shape):
         batch, height, width, channels = input_shape
