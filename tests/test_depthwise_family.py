@@ -7,7 +7,7 @@ import pytest
 import keras
 import keras_resfamily as kr
 from keras_resfamily.families.depthwise import arch
-from keras_resfamily.families.depthwise.naming import NAMINGS, Naming
+from keras_resfamily.families.depthwise.naming import NAMINGS
 from keras_resfamily.families.depthwise.spec import DepthwiseSpec
 from keras_resfamily.layers import SqueezeExcite, StochasticDepth
 from model_cases import trainable_params
@@ -165,10 +165,19 @@ def test_squeeze_excite_defaults_are_unchanged():
         SqueezeExcite(gate="no_such_gate")
 
 
-def test_naming_helper():
-    assert NAMINGS["timm"].name(1, 0, "conv_dw") == "blocks-1-0-conv_dw"
-    other = Naming(block="features-{block}", parts=(("conv_dw", "conv-1-0"),))
-    assert other.name(3, 2, "conv_dw") == "features-2-conv-1-0" and other.name(3, 2, "bn1") == "features-2-bn1"
+def test_naming_tables():
+    v2 = kr.get_spec("MobileNetV2").plan().blocks
+    assert NAMINGS["timm"].name(v2[1], "conv_dw") == "blocks-1-0-conv_dw"
+    torchvision = NAMINGS["torchvision_mobilenet_v2"]
+    # First block (no expansion): dw conv-BN-act, then the projection's conv and BN as two items.
+    assert [torchvision.name(v2[0], p) for p in ("conv_dw", "bn1", "conv_pw", "bn2", "add")] == [
+        "features-1-conv-0-0", "features-1-conv-0-1", "features-1-conv-1", "features-1-conv-2", "features-1-add"]
+    assert torchvision.name(v2[1], "conv_pwl") == "features-2-conv-2"
+    b0 = kr.get_spec("EfficientNetB0").plan()
+    efficientnet = NAMINGS["torchvision_efficientnet"]
+    assert [efficientnet.name(b0.blocks[2], p) for p in ("conv_pw", "bn2", "se", "bn3")] == [
+        "features-2-1-block-0-0", "features-2-1-block-1-1", "features-2-1-block-2", "features-2-1-block-3-1"]
+    assert efficientnet.head_names(b0) == ("features-8-0", "features-8-1")
 
 
 def test_features_are_the_last_map_of_every_stride_and_match_the_pooled_head():

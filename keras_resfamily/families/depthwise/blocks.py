@@ -26,6 +26,7 @@ class Context:
     padding: str  # layer padding: "same" (TF SAME) or "symmetric" (PyTorch)
     bn_epsilon: float
     se_gate: str  # "sigmoid" or "hard_sigmoid"
+    se_names: tuple  # the squeeze-excite's two 1x1 convs
     dw_multiplier: int = 1  # keras' MobileNet depth_multiplier
 
 
@@ -67,11 +68,11 @@ def norm(x, name, ctx, act=None):
     return activation(x, act, f"{name}-act") if act else x
 
 
-def squeeze_excite(x, block, ctx, name):
+def squeeze_excite(x, block, ctx, names):
     if not block.se_channels:
         return x
     return SqueezeExcite(rd_channels=block.se_channels, activation=KERAS_ACTIVATIONS[block.se_act],
-                         gate=ctx.se_gate, reduce_name="conv_reduce", expand_name="conv_expand", name=name)(x)
+                         gate=ctx.se_gate, reduce_name=ctx.se_names[0], expand_name=ctx.se_names[1], name=names("se"))(x)
 
 
 def residual(y, shortcut, block, names, drop_path_rate):
@@ -88,7 +89,7 @@ def depthwise_separable(x, block, ctx, names, drop_path_rate):
     shortcut = x
     x = depthwise(x, block.kernel, names("conv_dw"), ctx, block.stride)
     x = norm(x, names("bn1"), ctx, block.act)
-    x = squeeze_excite(x, block, ctx, names("se"))
+    x = squeeze_excite(x, block, ctx, names)
     x = conv(x, block.out_channels, block.pw_kernel, names("conv_pw"), ctx)
     x = norm(x, names("bn2"), ctx, block.act if block.kind == "dsa" else None)
     return residual(x, shortcut, block, names, drop_path_rate)
@@ -100,7 +101,7 @@ def inverted_residual(x, block, ctx, names, drop_path_rate):
     x = norm(x, names("bn1"), ctx, block.act)
     x = depthwise(x, block.kernel, names("conv_dw"), ctx, block.stride)
     x = norm(x, names("bn2"), ctx, block.act)
-    x = squeeze_excite(x, block, ctx, names("se"))
+    x = squeeze_excite(x, block, ctx, names)
     x = conv(x, block.out_channels, block.pw_kernel, names("conv_pwl"), ctx)
     x = norm(x, names("bn3"), ctx)
     return residual(x, shortcut, block, names, drop_path_rate)

@@ -20,8 +20,9 @@ SE_GATES = {"efficientnet": "sigmoid", "mobilenetv3": "hard_sigmoid"}
 
 
 def _context(spec):
+    naming = NAMINGS[spec.naming]
     return blocks.Context(padding=LAYER_PADDING[spec.padding], bn_epsilon=spec.bn_epsilon, se_gate=SE_GATES[spec.se],
-                          dw_multiplier=spec.dw_multiplier)
+                          dw_multiplier=spec.dw_multiplier, se_names=naming.se_names)
 
 
 def build_trunk(x, spec, drop_path_rate):
@@ -38,13 +39,14 @@ def build_trunk(x, spec, drop_path_rate):
     for block in arch.blocks:
         # Linearly increasing drop-path rate over all blocks, `drop_path_rate` at the last one.
         rate = drop_path_rate * block.position / last
-        names = functools.partial(naming.name, block.stage, block.index)
+        names = functools.partial(naming.name, block)
         x = blocks.BLOCKS[block.kind](x, block, ctx, names, rate)
         stride *= block.stride
         features[f"stride{stride}"] = x
     if spec.head == "conv_bn":
-        x = blocks.conv(x, arch.head_channels, (1,), naming.head_conv, ctx)
-        x = blocks.norm(x, naming.head_norm, ctx, spec.act)
+        head_conv, head_norm = naming.head_names(arch)
+        x = blocks.conv(x, arch.head_channels, (1,), head_conv, ctx)
+        x = blocks.norm(x, head_norm, ctx, spec.act)
         features[f"stride{stride}"] = x
     return x, features
 
