@@ -4,6 +4,10 @@
 ("a1_in1k", or the full timm name "resnet50.a1_in1k"), "hf://owner/repo[@revision][/file]",
 an https URL of a .safetensors file, or a local `.weights.h5` / `.safetensors` path. Remote files
 are downloaded once into the cache, verified by sha256, converted once and loaded by name.
+
+torchvision rows' published `.pth` files are served from their registry entries only: checked
+against the sha256 prefix in their file name, parsed by an allow-list unpickler that runs nothing
+(`torch_pickle`), then recorded by full sha256. A `.pth` named by the user is never read.
 """
 
 import os
@@ -16,14 +20,15 @@ from keras_resfamily.hub.errors import (
 )
 from keras_resfamily.hub.fetch import fetch_file
 from keras_resfamily.hub.registry import WeightsEntry
+from keras_resfamily.hub.torch_pickle import UnsafeCheckpointError
 from keras_resfamily.specs import get_spec
 
 LOCAL_SUFFIXES = (".weights.h5", ".safetensors")
 
 __all__ = [
-    "ChecksumMismatchError", "CorruptWeightsError", "WeightsDownloadError", "WeightsEntry",
-    "WeightsNotCachedError", "cache_home", "download_weights", "fetch_file", "get_weights_entry", "is_offline",
-    "is_pretrained", "list_weights", "load_weights",
+    "ChecksumMismatchError", "CorruptWeightsError", "UnsafeCheckpointError", "WeightsDownloadError",
+    "WeightsEntry", "WeightsNotCachedError", "cache_home", "download_weights", "fetch_file", "get_weights_entry",
+    "is_offline", "is_pretrained", "list_weights", "load_weights",
 ]
 
 
@@ -81,12 +86,14 @@ def list_weights(model_name) -> "list[dict]":
     """The published checkpoints of a model, the default ('imagenet') first.
 
     Each item: tag, default (bool), source (hf://repo@revision/file or URL), sha256 (None where not
-    pinned), input_size (H, W, C), crop_pct, interpolation, mean, std, num_classes, license, and
-    timm's published ImageNet-1k top1 / top5 (%) at eval_size (None where timm lists none).
+    pinned), sha256_prefix (torchvision .pth: the prefix published in the file name, else None),
+    input_size (H, W, C), crop_pct, interpolation, mean, std, num_classes, license, and the published
+    ImageNet-1k top1 / top5 (%) (timm's or torchvision's) at eval_size (None where none is listed).
     """
     spec = get_spec(model_name)
     return [
         dict(tag=e.tag, default=e.is_default, source=e.source.describe(), sha256=e.source.sha256,
+             sha256_prefix=e.source.sha256_prefix,
              input_size=(e.input_size[1], e.input_size[2], e.input_size[0]), crop_pct=e.crop_pct,
              interpolation=e.interpolation, mean=e.mean, std=e.std, num_classes=e.num_classes, license=e.license,
              top1=e.top1, top5=e.top5, eval_size=e.eval_size)

@@ -4,7 +4,8 @@
     download MODEL [WEIGHTS]     fetch into the cache (WEIGHTS: imagenet, a tag or hf://...)
     convert MODEL [WEIGHTS]      fetch, convert and cache the Keras weights (--no-top, --output)
     verify [MODEL]               re-hash cached checkpoints and converted weights against their
-                                 recorded sha256 and validate the checkpoints; non-zero on any problem
+                                 recorded sha256 and validate the checkpoints (a torchvision .pth is
+                                 parsed whole, running nothing); non-zero on any problem
 
 The cache is $KERAS_RESFAMILY_HOME (default ~/.keras/keras_resfamily).
 """
@@ -16,6 +17,8 @@ import sys
 
 from keras_resfamily import hub
 from keras_resfamily.hub import cache, registry
+from keras_resfamily.hub.sources import TORCH_SUFFIX
+from keras_resfamily.hub.torch_pickle import UnsafeCheckpointError, load_torch_state_dict
 from keras_resfamily.specs import all_specs, get_spec
 
 
@@ -31,12 +34,15 @@ def _list(args):
             mark = "*" if row["default"] else " "
             size = "x".join(str(d) for d in row["input_size"][:2])
             license_name = row["license"] or "?"
-            print(f" {mark} {row['tag']:<28} {size:>7}  crop {row['crop_pct']:<5} {license_name:<14} {row['source']}")
+            # where no full hash is pinned, the prefix torchvision publishes is what the download is checked against
+            pinned = f"  sha256 {row['sha256_prefix']}..." if row["sha256_prefix"] and not row["sha256"] else ""
+            crop = round(row["crop_pct"], 4)
+            print(f" {mark} {row['tag']:<28} {size:>7}  crop {crop:<6} {license_name:<14} {row['source']}{pinned}")
         return 0
     for spec in all_specs():
         entries = registry.entries_for(spec)
         if entries:
-            print(f"{spec.name:<24} {spec.reference:<24} default {entries[0].tag:<24} {len(entries)} checkpoint(s)")
+            print(f"{spec.name:<28} {spec.reference_key:<32} default {entries[0].tag:<24} {len(entries)} checkpoint(s)")
     return 0
 
 
@@ -62,13 +68,13 @@ def _convert(args):
 
 
 def _cached_files(model):
-    """(path, registry sha256 or None, label) of each cached checkpoint and converted weights file,
+    """(path, registry Source or None, label) of each cached checkpoint and converted weights file,
     for one model or all."""
     specs = [get_spec(model)] if model else all_specs()
     known = {}
     for spec in specs:
         for entry in registry.entries_for(spec):
-            known[cache.cache_path(entry.source)] = (entry.source.sha256, f"{spec.name} {entry.tag}")
+            known[cache.cache_path(entry.source)] = (entry.source, f"{spec.name} {entry.tag}")
     roots = sorted({os.path.dirname(p) for p in known}) if model else [cache.cache_home()]
     found = []
     for top in roots:
@@ -76,24 +82,41 @@ def _cached_files(model):
             for name in sorted(files):
                 path = os.path.join(root, name)
                 converted = name.endswith(hub.convert.SUFFIX) and ".tmp" not in name
-                if name.endswith(".safetensors") or converted:
-                    sha, label = known.get(path, (None, os.path.relpath(path, cache.cache_home())))
-                    found.append((path, sha, label))
+                if name.endswith((".safetensors", TORCH_SUFFIX)) or converted:
+                    source, label = known.get(path, (None, os.path.relpath(path, cache.cache_home())))
+                    found.append((path, source, label))
     return found
 
 
-def _status(path, registry_sha):
+def _checkpoint_problem(path):
+    """Why `path` (a checkpoint) is not a whole, plain one, or None. A .pth is parsed whole by the
+    allow-list unpickler, which runs nothing."""
+    try:
+        if path.endswith(TORCH_SUFFIX):
+            load_torch_state_dict(path)
+        elif path.endswith(".safetensors"):
+            cache.check_safetensors(path)
+    except UnsafeCheckpointError as error:
+        return f"UNSAFE ({error})"
+    except ValueError as error:
+        return f"CORRUPT ({error})"
+    return None
+
+
+def _status(path, source):
     """(status, sha256); anything but OK is a failure. Converted weights need their record; checkpoints
-    a known hash and a whole safetensors structure (an unrecorded one is never trusted nor loaded)."""
-    expected = registry_sha or cache.recorded_sha256(path)
+    a known hash (matching a published prefix) and a whole structure (an unrecorded one is never
+    trusted nor loaded)."""
+    expected = (source and source.sha256) or cache.recorded_sha256(path)
     actual = cache.sha256_of(path)
     if expected and actual != expected:
         return f"MISMATCH (expected {expected})", actual
-    if path.endswith(".safetensors"):
-        try:
-            cache.check_safetensors(path)
-        except ValueError as error:
-            return f"CORRUPT ({error})", actual
+    prefix = source and source.sha256_prefix
+    if prefix and not actual.startswith(prefix):
+        return f"MISMATCH (expected sha256 {prefix}..., published in the file name)", actual
+    problem = _checkpoint_problem(path)
+    if problem:
+        return problem, actual
     if expected is None:
         return "UNVERIFIED (no recorded sha256)", actual
     return "OK", actual
@@ -102,8 +125,8 @@ def _status(path, registry_sha):
 def _verify(args):
     failures = 0
     files = _cached_files(args.model)
-    for path, registry_sha, label in files:
-        status, actual = _status(path, registry_sha)
+    for path, source, label in files:
+        status, actual = _status(path, source)
         failures += status != "OK"
         print(f"{status:<10} {label}  sha256 {actual}  {path}")
     if not files:
@@ -124,7 +147,8 @@ def main(argv=None):
                             ("convert", "fetch and convert a checkpoint to Keras weights")):
         command = commands.add_parser(name, help=help_text)
         command.add_argument("model", help="constructor or reference name, e.g. ResNet50 or resnet50")
-        command.add_argument("weights", nargs="?", default="imagenet", help="imagenet, a tag, or hf://owner/repo")
+        command.add_argument("weights", nargs="?", default="imagenet",
+                             help="imagenet, a tag (a1_in1k, IMAGENET1K_V2), or hf://owner/repo")
     commands.choices["convert"].add_argument("--no-top", action="store_true", help="without the classifier")
     commands.choices["convert"].add_argument("--output", help="also copy the converted .weights.h5 here")
     verify = commands.add_parser("verify", help="re-hash cached checkpoints")

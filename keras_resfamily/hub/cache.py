@@ -7,6 +7,7 @@ Layout under the cache home (`$KERAS_RESFAMILY_HOME`, default ~/.keras/keras_res
     models--timm--resnet18.a1_in1k/main/model.safetensors.part    an interrupted download (never loaded)
     models--timm--resnet18.a1_in1k/main/resnet18-....weights.h5   converted Keras weights
     models--timm--resnet18.a1_in1k/main/resnet18-....weights.h5.sha256  their hash, written with them
+    urls/<sha256 of the URL, 16 hex>/mobilenet_v2-7ebf99e0.pth       a file of a URL (torchvision's)
 
 A `.sha256` record is only written for bytes that passed a real check (see fetch.py); a file without
 one is never trusted.

@@ -1,4 +1,7 @@
-"""Load a timm safetensors file into a model; cache the converted Keras weights beside it.
+"""Load a checkpoint into a model; cache the converted Keras weights beside it.
+
+Checkpoints are timm's safetensors files or torchvision's `.pth` files, read by `torch_pickle`
+(an allow-list unpickler that runs nothing and never imports torch); both are assigned by name.
 
 The converted file's name holds a signature of the model's variables (paths, shapes, dtypes) and
 the source's sha256, so a changed source or a different model variant never reuses a stale file.
@@ -15,25 +18,69 @@ import sys
 from keras_resfamily.convert import load_timm_state_dict, reference_name
 from keras_resfamily.hub import cache
 from keras_resfamily.hub.errors import CorruptWeightsError
+from keras_resfamily.hub.sources import TORCH_SUFFIX
+from keras_resfamily.hub.torch_pickle import load_torch_state_dict
 
 CONVERTER_VERSION = 1  # bump when the conversion changes, to invalidate converted files
 SUFFIX = ".weights.h5"
 
 
-def _corrupt(path, reason, fix):
-    return CorruptWeightsError(f"{path} is not a valid safetensors file ({reason}). {fix}")
+def _is_torch(path) -> bool:
+    return os.fspath(path).endswith(TORCH_SUFFIX)
+
+
+def _corrupt(path, error, fix):
+    """The error to raise for a checkpoint that did not parse; torch_pickle's kind (corrupt or
+    unsafe) is kept."""
+    if _is_torch(path):
+        return type(error)(f"{path} is not a plain torch state_dict ({error}). {fix}")
+    return CorruptWeightsError(f"{path} is not a valid safetensors file ({error}). {fix}")
+
+
+def _check_source(path):
+    """Raise ValueError (the reason) unless `path` is a whole checkpoint (a .pth is parsed whole)."""
+    if _is_torch(path):
+        load_torch_state_dict(path)
+    else:
+        cache.check_safetensors(path)
+
+
+def _read_state_dict(path):
+    """name -> array; raises ValueError (the reason) when the file is not a whole checkpoint."""
+    if _is_torch(path):
+        return load_torch_state_dict(path)
+    from safetensors.numpy import load_file
+
+    cache.check_safetensors(path)  # safetensors' own error names no file
+    return load_file(path)
+
+
+def head_prefixes(spec) -> "tuple[str, ...]":
+    """Checkpoint key prefixes of the layers a model has only with its top: the classifier and what
+    the spec puts between the pool and it (MobileNetV3's pooled head conv: timm's conv_head,
+    torchvision's classifier.0). Found by building that part alone on a small pooled input."""
+    import keras
+
+    names = {spec.classifier_name}
+    pooled = keras.Input((8,))
+    pre_logits = spec.build_pre_logits(pooled)
+    if pre_logits is not pooled:
+        names.update(layer.name for layer in keras.Model(pooled, pre_logits).layers if layer.weights)
+    return tuple(reference_name(name) + "." for name in sorted(names))
+
+
+def _assign(model, spec, state_dict, include_top):
+    load_timm_state_dict(model, state_dict, ignore_prefixes=() if include_top else head_prefixes(spec))
 
 
 def load_safetensors(model, path, spec, include_top=True):
-    """Assign a timm safetensors checkpoint to `model` by name (the classifier skipped without top)."""
-    from safetensors.numpy import load_file
-
-    try:  # safetensors' own error names no file: say which one and what to do
-        cache.check_safetensors(path)
+    """Assign a checkpoint (timm safetensors, or a torchvision .pth read without running its pickle)
+    to `model` by name; without top, the classifier (and pre-logits head) is skipped."""
+    try:
+        state_dict = _read_state_dict(path)
     except ValueError as error:
         raise _corrupt(path, error, "Delete it and download or export it again.") from None
-    ignore = () if include_top else (reference_name(spec.classifier_name) + ".",)
-    load_timm_state_dict(model, load_file(path), ignore_prefixes=ignore)
+    _assign(model, spec, state_dict, include_top)
 
 
 def variables_signature(model) -> str:
@@ -82,7 +129,7 @@ def _forget_corrupt_source(source_file) -> bool:
     try:
         with cache.file_lock(source_file):
             try:
-                cache.check_safetensors(source_file)
+                _check_source(source_file)
             except ValueError:  # still broken (not replaced meanwhile by another process)
                 cache.forget(source_file)
         return True
@@ -108,12 +155,12 @@ def load_converted(model, spec, source_file, source_sha256, include_top=True, co
               "one); not loading them, converting the verified source again.")
     command = command or "python -m keras_resfamily.hub download MODEL WEIGHTS"
     try:
-        cache.check_safetensors(source_file)
+        state_dict = _read_state_dict(source_file)
     except ValueError as error:  # e.g. recorded as verified by an older version that trusted any bytes
         fix = (f"It was removed from the cache; run `{command}` (or load the weights again) to download it "
                "again." if _forget_corrupt_source(source_file) else f"Delete it and run `{command}`.")
         raise _corrupt(source_file, error, fix) from None
-    load_safetensors(model, source_file, spec, include_top)
+    _assign(model, spec, state_dict, include_top)
     try:
         _save_converted(model, target)
     except OSError as error:  # e.g. a read-only cache: the model is loaded, only the shortcut is lost

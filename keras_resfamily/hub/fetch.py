@@ -1,4 +1,9 @@
-"""Get a weights file into the cache: lock, reuse a verified copy, or download, verify and rename."""
+"""Get a weights file into the cache: lock, reuse a verified copy, or download, verify and rename.
+
+A torchvision `.pth` (a registry entry with only a published sha256 prefix) is checked against the
+prefix, then parsed whole by `torch_pickle` (which runs nothing) before it is renamed into place;
+only then is its full sha256 recorded, and later loads are checked against that.
+"""
 
 import os
 import sys
@@ -8,6 +13,7 @@ from keras_resfamily.hub import cache
 from keras_resfamily.hub.download import DownloadInterrupted, download_to_part
 from keras_resfamily.hub.errors import ChecksumMismatchError, WeightsDownloadError, WeightsNotCachedError
 from keras_resfamily.hub.progress import ProgressBar
+from keras_resfamily.hub.torch_pickle import load_torch_state_dict
 
 MAX_ATTEMPTS = 3
 RETRY_PAUSE_SECONDS = 0.5
@@ -17,15 +23,21 @@ def _offline_which():
     return next(n for n in cache.OFFLINE_ENVS if os.environ.get(n, "").strip().lower() in cache._TRUE)
 
 
+def _published_hash(source):
+    if source.sha256_prefix and not source.sha256:  # torchvision publishes only the prefix
+        return f"sha256 (it must start with {source.sha256_prefix}, the prefix in the file name)"
+    return "published sha256"
+
+
 def _offline_error(source, dest, command):
     which = _offline_which()
     hint = f" (`{command}`)" if command else ""
     return WeightsNotCachedError(
         f"Offline mode is on ({which}={os.environ[which]}) and {source.filename} is not in the cache. "
         f"Download it on a machine with network access{hint} and copy {dest} there together with its "
-        f".sha256 record, or place the file from {source.download_url()} at {dest} with its published "
-        f"sha256 written to {os.path.basename(dest)}.sha256 beside it (a file without one is not trusted); "
-        f"or unset {which}."
+        f".sha256 record, or place the file from {source.download_url()} at {dest} with its "
+        f"{_published_hash(source)} written to {os.path.basename(dest)}.sha256 beside it (a file without one "
+        f"is not trusted); or unset {which}."
     )
 
 
@@ -46,10 +58,16 @@ def _warn(message):
 
 def _verified_cached(dest, source):
     """sha256 of the cached `dest` when it matches a real hash (the registry's, or the one recorded
-    when it was verified); else None, after removing it when it mismatches. A file with no known
-    hash is never trusted (nor recorded): hashing it would only vouch for whatever it holds."""
+    when it was verified, which must start with a published prefix); else None, after removing it when
+    it mismatches. A file with no known hash is never trusted (nor recorded): hashing it would only
+    vouch for whatever it holds."""
     expected = source.sha256 or cache.recorded_sha256(dest)
     if not expected:
+        return None
+    if source.sha256_prefix and not expected.startswith(source.sha256_prefix):  # a record of other bytes
+        _warn(f"cached {dest} is recorded with sha256 {expected}, which does not start with the published "
+              f"{source.sha256_prefix}; removing it.")
+        cache.forget(dest)
         return None
     actual = cache.sha256_of(dest)
     if actual != expected:
@@ -61,9 +79,13 @@ def _verified_cached(dest, source):
     return actual
 
 
-def _rejected(url, part, reason):
+def _discard(part):
     cache.remove_quietly(part)
     cache.remove_quietly(part + ".json")
+
+
+def _rejected(url, part, reason):
+    _discard(part)
     return WeightsDownloadError(
         f"The file downloaded from {url} is not a complete safetensors file ({reason}); the server sent no "
         "hash to check it against. It was deleted and nothing was cached; retry later, or report it if it "
@@ -75,15 +97,17 @@ def _download(source, dest, show_progress):
     """Download into `dest`.part (resuming across attempts), verify, and rename into place.
 
     Returns the sha256, recorded only when a real check passed: the registry's or the server's hash,
-    or the server's Content-Length plus a full safetensors validation. With neither hash nor length
+    the server's Content-Length plus a full safetensors validation, or (torchvision .pth) the
+    published prefix plus a full parse of the pickle. With neither hash nor length
     the file is still validated before it is used, but not recorded (the next call downloads it again).
     """
     url, part = source.download_url(), dest + ".part"
     bar = ProgressBar(os.path.basename(dest), enabled=show_progress)
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            advertised, length_checked = download_to_part(url, part, hash_known=bool(source.sha256),
-                                                          progress=bar.update)
+            # a prefix, like a full hash, tells a stale partial file from the current one at the end
+            hash_known = bool(source.sha256 or source.sha256_prefix)
+            advertised, length_checked = download_to_part(url, part, hash_known=hash_known, progress=bar.update)
             break
         except DownloadInterrupted as error:
             bar.interrupted(str(error))
@@ -97,14 +121,22 @@ def _download(source, dest, show_progress):
     expected = source.sha256 or advertised
     actual = cache.sha256_of(part)
     if expected and actual != expected:
-        cache.remove_quietly(part)
-        cache.remove_quietly(part + ".json")
+        _discard(part)
         raise ChecksumMismatchError(
             f"The file downloaded from {url} has sha256 {actual}, but {expected} was expected "
             f"({'registry' if source.sha256 else 'advertised by the server'}). It was deleted and nothing "
             "was cached; retry later, or report it if it persists."
         )
-    if not expected:  # no hash to compare: the bytes must at least be a whole safetensors file
+    if source.sha256_prefix and not actual.startswith(source.sha256_prefix):
+        _discard(part)
+        raise ChecksumMismatchError(
+            f"The file downloaded from {url} has sha256 {actual}, which does not start with "
+            f"{source.sha256_prefix}, the prefix published in its file name. It was deleted and nothing was "
+            "cached; retry later, or report it if it persists."
+        )
+    if source.is_torch_pickle:  # whatever matched, the pickle must be a plain state_dict
+        _check_torch_pickle(url, part)
+    elif not expected:  # no hash to compare: the bytes must at least be a whole safetensors file
         try:
             cache.check_safetensors(part)
         except ValueError as error:
@@ -112,12 +144,37 @@ def _download(source, dest, show_progress):
     cache.remove_quietly(dest + ".sha256")  # any old record describes other bytes
     os.replace(part, dest)
     cache.remove_quietly(part + ".json")
-    if expected or length_checked:
+    if expected or length_checked or source.sha256_prefix:
         cache.record_sha256(dest, actual)
     else:
         _warn(f"{url} sent neither a hash nor a length: {dest} parsed as a complete safetensors file and is "
               "used, but is not recorded as verified, so it is downloaded again next time.")
     return actual
+
+
+def _check_torch_pickle(url, part):
+    """Parse the whole downloaded `.pth` with the allow-list unpickler (which runs nothing); delete it
+    and raise (UnsafeCheckpointError or CorruptWeightsError, both ValueErrors) unless it is a plain
+    state_dict."""
+    try:
+        load_torch_state_dict(part)
+    except ValueError as error:
+        _discard(part)
+        raise type(error)(
+            f"The file downloaded from {url} was rejected ({error}); it was deleted and nothing was cached. "
+            "Report it if it persists."
+        ) from None
+    except BaseException:  # e.g. out of memory: never leave the unchecked bytes to be resumed and trusted
+        _discard(part)
+        raise
+
+
+def _check_fetchable(source):
+    if source.is_torch_pickle and not (source.sha256 or source.sha256_prefix):
+        raise ValueError(
+            f"Pickled checkpoints (.pth) are only downloaded from registry entries with a published sha256 "
+            f"prefix; received {source.describe()} with neither a sha256 nor a sha256_prefix."
+        )
 
 
 def fetch_file(source, show_progress=None, command=None):
@@ -127,6 +184,7 @@ def fetch_file(source, show_progress=None, command=None):
     download runs under a lock on the destination, so a second process waits and then reuses the
     verified file.
     """
+    _check_fetchable(source)
     dest = cache.cache_path(source)
     if show_progress is None:
         show_progress = sys.stderr.isatty()

@@ -1,9 +1,14 @@
-"""Dev-time script: regenerate the weights registry JSON from timm's pretrained configs.
+"""Dev-time script: regenerate the weights registry JSON from timm's pretrained configs and
+torchvision's weights enums.
 
     python keras_resfamily/hub/generate_registry.py
 
 Run it as a file, not with `-m`: `-m` imports keras_resfamily (TensorFlow) before timm (torch),
-which crashes. Needs timm (a test dependency); the runtime only reads the JSON it writes. timm publishes no
+which crashes. Needs timm and torchvision (test dependencies); the runtime only reads the JSON it
+writes. torchvision rows are keyed by their reference_key ("torchvision.mobilenet_v2"), one entry per
+weights enum member (tag = its name, "IMAGENET1K_V2"); their `.pth` files carry no full hash, only
+the first hex digits of their sha256 in the file name, stored as `sha256_prefix` (what torch.hub
+checks). Their published top-1/top-5 go into data/reference_top1.json (timm's rows there are kept). timm publishes no
 content hashes in its configs and the weights cannot be downloaded where this runs, so `sha256` is
 written as null: downloads are then checked against the hash the Hugging Face hub advertises
 (X-Linked-Etag) and recorded. Fill a hash in by hand (`python -m keras_resfamily.hub verify`
@@ -16,6 +21,8 @@ import sys
 
 import timm  # noqa: F401  (before TensorFlow: importing torch after it crashes)
 import timm.models._registry as timm_registry
+import torch
+import torchvision
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -28,6 +35,7 @@ EXTRA_REFERENCES = (
     "repvgg_b1 repvgg_b1g4 repvgg_b2 repvgg_b2g4 repvgg_b3 repvgg_b3g4 gcresnet50t gcresnext50ts"
 ).split()
 OUTPUT = os.path.join(REPO_ROOT, "keras_resfamily", "data", "pretrained_weights.json")
+TORCHVISION_LICENSE = "bsd-3-clause"
 
 
 def entry_from_cfg(tag, cfg):
@@ -64,10 +72,61 @@ def model_entries(reference):
     return {"default": entries[0]["tag"], "weights": entries}
 
 
+def torchvision_classifier(name, num_classes):
+    """Key prefix of the classifier: the last Linear with `num_classes` outputs ("classifier.3")."""
+    with torch.device("meta"):  # no memory, no initialisation: only the module names are needed
+        model = torchvision.models.get_model(name, weights=None, num_classes=num_classes)
+    linears = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and m.out_features == num_classes]
+    if not linears:
+        raise ValueError(f"torchvision {name} has no Linear with {num_classes} outputs; received modules "
+                         f"{[n for n, _ in model.named_modules()][-5:]}")
+    return linears[-1]
+
+
+def torchvision_entry(weights, classifier):
+    """One registry entry of a torchvision weights enum member."""
+    from keras_resfamily.hub.sources import published_prefix
+
+    transforms = weights.transforms()
+    crop, resize = transforms.crop_size[0], transforms.resize_size[0]
+    filename = weights.url.rsplit("/", 1)[-1]
+    prefix = published_prefix(filename)
+    if prefix is None:  # nothing to check the download against: never serve it
+        raise ValueError(f"{weights.url} has no sha256 prefix in its file name (name-<hex>.pth)")
+    return dict(
+        tag=weights.name, hf_repo=None, filename=filename, revision=None, url=weights.url, sha256=None,
+        sha256_prefix=prefix, input_size=[3, crop, crop], crop_pct=crop / resize,
+        interpolation=transforms.interpolation.value, mean=list(transforms.mean), std=list(transforms.std),
+        num_classes=len(weights.meta["categories"]), license=TORCHVISION_LICENSE, classifier=classifier,
+    )
+
+
+def torchvision_result(weights):
+    """The published ImageNet-1k accuracy of a weights enum member, as reference_top1.json holds it."""
+    transforms = weights.transforms()
+    metrics = weights.meta["_metrics"]["ImageNet-1K"]
+    crop, resize = transforms.crop_size[0], transforms.resize_size[0]
+    return dict(crop_pct=crop / resize, img_size=crop, top1=metrics["acc@1"], top5=metrics["acc@5"])
+
+
+def torchvision_models(references):
+    """reference key -> registry model, and "<key>.<tag>" -> published result, of torchvision names."""
+    models, results = {}, {}
+    for reference in references:
+        key = f"torchvision.{reference}"
+        enum = torchvision.models.get_model_weights(reference)
+        members = list(enum)
+        classifier = torchvision_classifier(reference, len(members[0].meta["categories"]))
+        models[key] = {"default": enum.DEFAULT.name, "weights": [torchvision_entry(w, classifier) for w in members]}
+        results.update({f"{key}.{w.name}": torchvision_result(w) for w in members})
+    return models, results
+
+
 def format_registry(data):
     """JSON with one line per weights entry: readable diffs when timm adds a tag."""
     lines = ["{", f' "comment": {json.dumps(data["comment"])},',
-             f' "timm_version": {json.dumps(data["timm_version"])},', ' "models": {']
+             f' "timm_version": {json.dumps(data["timm_version"])},',
+             f' "torchvision_version": {json.dumps(data["torchvision_version"])},', ' "models": {']
     models = list(data["models"].items())
     for i, (reference, model) in enumerate(models):
         lines.append(f'  {json.dumps(reference)}: {{"default": {json.dumps(model["default"])}, "weights": [')
@@ -81,22 +140,29 @@ def format_registry(data):
 def main(output=OUTPUT):
     sys.path.insert(0, REPO_ROOT)
     import keras_resfamily
+    from keras_resfamily.hub import generate_top1
 
-    references = {s.reference for s in keras_resfamily.specs.all_specs() if s.reference_source == "timm" and s.reference}
+    specs = keras_resfamily.specs.all_specs()
+    references = {s.reference for s in specs if s.reference_source == "timm" and s.reference}
     references.update(EXTRA_REFERENCES)
     models = {}
     for reference in sorted(references):
         entries = model_entries(reference)
         if entries:
             models[reference] = entries
+    tv_references = {s.reference for s in specs if s.reference_source == "torchvision"}
+    tv_models, tv_results = torchvision_models(sorted(tv_references))
+    models = dict(sorted({**models, **tv_models}.items()))
     data = {
         "comment": "Generated by keras_resfamily/hub/generate_registry.py from timm's pretrained cfgs.",
         "timm_version": timm.__version__,
+        "torchvision_version": torchvision.__version__.split("+")[0],  # without the local build tag (+cu130)
         "models": models,
     }
     with open(output, "w") as f:
         f.write(format_registry(data))
     print(f"wrote {len(models)} models, {sum(len(m['weights']) for m in models.values())} entries to {output}")
+    generate_top1.write_torchvision_results(tv_results, torchvision.__version__.split("+")[0])
 
 
 if __name__ == "__main__":

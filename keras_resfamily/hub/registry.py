@@ -1,7 +1,8 @@
-"""The published weights of each model: entries per timm name, read from data/pretrained_weights.json.
+"""The published weights of each model: entries per reference key, read from data/pretrained_weights.json.
 
-The JSON is generated at dev time from timm's pretrained configs by `generate_registry.py`; the
-runtime never imports timm or torch. Lookup goes spec.reference (the timm name) -> entries.
+The JSON is generated at dev time from timm's pretrained configs and torchvision's weights enums by
+`generate_registry.py`; the runtime never imports timm, torchvision or torch. Lookup goes
+spec.reference_key (the timm name, or "torchvision.<name>") -> entries.
 """
 
 import dataclasses
@@ -14,7 +15,8 @@ from keras_resfamily.hub.sources import Source
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
 REGISTRY_FILE = os.path.join(DATA_DIR, "pretrained_weights.json")
-# timm's published ImageNet-1k validation results (results/results-imagenet.csv), by "name.tag".
+# published ImageNet-1k validation results (timm's results-imagenet.csv, torchvision's weights meta),
+# by "<reference key>.<tag>".
 RESULTS_FILE = os.path.join(DATA_DIR, "reference_top1.json")
 IMAGENET_ALIAS = "imagenet"
 
@@ -23,8 +25,8 @@ IMAGENET_ALIAS = "imagenet"
 class WeightsEntry:
     """One published checkpoint of a model and the preprocessing it was trained with."""
 
-    reference: str  # timm architecture name
-    tag: str  # timm pretrained tag, e.g. "a1_in1k"
+    reference: str  # reference key: timm architecture name, or "torchvision.<name>"
+    tag: str  # timm pretrained tag ("a1_in1k") or torchvision weights name ("IMAGENET1K_V2")
     source: Source
     is_default: bool
     input_size: Tuple[int, int, int]  # (channels, height, width) as timm writes it
@@ -35,7 +37,7 @@ class WeightsEntry:
     num_classes: int  # 0: the checkpoint has no classifier (backbone only)
     license: Optional[str]
     classifier: str  # checkpoint key prefix of the classifier, e.g. "fc" or "head.fc"
-    top1: Optional[float] = None  # timm's published ImageNet-1k validation top-1 (%), where it has one
+    top1: Optional[float] = None  # published ImageNet-1k validation top-1 (%) (timm's or torchvision's)
     top5: Optional[float] = None
     eval_size: Optional[int] = None  # the image size of that evaluation
 
@@ -47,7 +49,7 @@ class WeightsEntry:
 def _entry(reference, default_tag, row, results) -> WeightsEntry:
     result = results.get(f"{reference}.{row['tag']}", {})
     source = Source(hf_repo=row["hf_repo"], filename=row["filename"], revision=row["revision"],
-                    url=row["url"], sha256=row["sha256"])
+                    url=row["url"], sha256=row["sha256"], sha256_prefix=row.get("sha256_prefix"))
     return WeightsEntry(
         reference=reference, tag=row["tag"], source=source, is_default=row["tag"] == default_tag,
         input_size=tuple(row["input_size"]), crop_pct=row["crop_pct"], interpolation=row["interpolation"],
@@ -59,7 +61,7 @@ def _entry(reference, default_tag, row, results) -> WeightsEntry:
 
 @functools.lru_cache(maxsize=None)
 def load_registry(path=REGISTRY_FILE) -> "dict[str, tuple[WeightsEntry, ...]]":
-    """timm name -> its entries, the default first."""
+    """reference key -> its entries, the default first."""
     with open(path) as f:
         models = json.load(f)["models"]
     with open(RESULTS_FILE) as f:

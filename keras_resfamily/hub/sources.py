@@ -1,4 +1,9 @@
-"""Where a weights file comes from: a Hugging Face hub repo file or a plain https URL."""
+"""Where a weights file comes from: a Hugging Face hub repo file or a plain https URL.
+
+Users name safetensors files only. The registry also lists torchvision's `.pth` files, which carry
+no full hash, only the first hex digits of their sha256 in the file name (`mobilenet_v2-7ebf99e0.pth`,
+what torch.hub checks): such a Source has `sha256_prefix` set (see fetch.py).
+"""
 
 import dataclasses
 import hashlib
@@ -12,6 +17,8 @@ DEFAULT_FILENAME = "model.safetensors"
 HF_PREFIX = "hf://"
 _REPO_PART = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 _REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+TORCH_SUFFIX = ".pth"
+MIN_PREFIX = 8  # hex digits: torchvision's file names carry 8 (torch.hub checks whatever is there)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,6 +30,17 @@ class Source:
     revision: Optional[str] = "main"
     url: Optional[str] = None
     sha256: Optional[str] = None  # expected content hash; None where it is not known in advance
+    sha256_prefix: Optional[str] = None  # torchvision .pth: the hash's first hex digits, from the file name
+
+    def __post_init__(self):
+        if self.sha256_prefix is not None and not is_sha256_prefix(self.sha256_prefix):
+            raise ValueError(f"sha256_prefix must be {MIN_PREFIX} to 64 lower-case hex digits; "
+                             f"received {self.sha256_prefix!r}.")
+
+    @property
+    def is_torch_pickle(self) -> bool:
+        """A torch.save file: only read through torch_pickle, and only from a registry entry."""
+        return self.filename.endswith(TORCH_SUFFIX)
 
     def download_url(self) -> str:
         if self.url:
@@ -41,6 +59,26 @@ class Source:
         if self.url:
             return self.url
         return f"hf://{self.hf_repo}@{self.revision}/{self.filename}"
+
+    def hash_description(self) -> str:
+        """What the content is checked against, for people: the full hash, the published prefix or none."""
+        if self.sha256:
+            return f"sha256 {self.sha256}"
+        if self.sha256_prefix:
+            return f"sha256 {self.sha256_prefix}... (prefix published in the file name)"
+        return "sha256 not pinned"
+
+
+def is_sha256_prefix(value) -> bool:
+    return (isinstance(value, str) and MIN_PREFIX <= len(value) <= 64
+            and all(c in "0123456789abcdef" for c in value))
+
+
+def published_prefix(filename) -> Optional[str]:
+    """The sha256 prefix torchvision publishes in a `.pth` file name (`name-<hex>.pth`), or None.
+    torch.hub reads it the same way (the hex digits after the last '-')."""
+    match = re.fullmatch(rf"[^/]*-([0-9a-f]{{{MIN_PREFIX},64}}){re.escape(TORCH_SUFFIX)}", filename)
+    return match.group(1) if match else None
 
 
 def _check_filename(filename, received):
