@@ -37,3 +37,42 @@ def test_attention_cost_table():
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:]}
     assert list(rows) == ["ResNet50", "ResNeSt14", "RepVGG_A0:deploy"], out
     assert rows["ResNet50"][:2] != ["-"] and rows["ResNet50"][1] == "1.00" and rows["ResNeSt14"][2:] == ["-", "-"]
+
+
+def _markdown_tables(out):
+    """{"## heading" text: [{column: cell}]} of the markdown tables printed under each heading."""
+    tables, heading, header = {}, None, None
+    for line in out.splitlines():
+        if line.startswith("## "):
+            heading, header = line[3:], None
+            tables[heading] = []
+        elif line.startswith("|") and heading:
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            if header is None:
+                header = cells
+            elif not set(line) <= set("|-: "):  # not the alignment row
+                tables[heading].append(dict(zip(header, cells)))
+    return tables
+
+
+def test_depthwise_speed_tables(tmp_path):
+    out_file = tmp_path / "depthwise.md"
+    out = _run("depthwise_speed.py", "--size", "32", "--rounds", "1", "--batches", "1", "--threads", "1",
+               "--models", "MobileNetV2", "--shapes", "8x8x8:3:1", "6x6x16:5:2", "--out", str(out_file))
+    assert out_file.read_text().strip() == out.strip()
+    tables = _markdown_tables(out)
+    assert list(tables) == ["Models: inference img/s", "Depthwise forms: median ms",
+                            "Our models: graph vs XLA, median ms"], out
+    (speed,) = tables["Models: inference img/s"]  # timm included: the script fails without torch / timm
+    assert (speed["Model"], speed["timm model"], speed["Batch"]) == ("MobileNetV2", "mobilenetv2_100", "1"), speed
+    for column in ("Ours img/s", "keras.applications img/s", "timm img/s", "Ours / keras.applications", "Ours / timm"):
+        assert float(speed[column]) > 0, speed
+    forms = tables["Depthwise forms: median ms"]
+    assert [row["Shape"] for row in forms] == ["8x8x8 k3 s1", "6x6x16 k5 s2"], out
+    names = [f"{form}{jit}" for form in ("DepthwiseConv2D", "Conv2D(groups=C)", "tf.nn.depthwise_conv2d")
+             for jit in ("", " XLA")]
+    for row in forms:
+        assert float(row["Max rel diff"]) <= 1e-4 and row["Fastest correct"] in names, row
+        assert all(float(row[name]) > 0 for name in names), row  # a form that differs would end in " *"
+    (xla,) = tables["Our models: graph vs XLA, median ms"]
+    assert xla["Model"] == "MobileNetV2" and float(xla["Max rel diff"]) <= 1e-4, xla

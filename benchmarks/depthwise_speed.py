@@ -1,0 +1,357 @@
+"""Depthwise-heavy ImageNet models on CPU: ours vs keras.applications vs timm, and depthwise conv forms.
+
+Float32, CPU, synthetic inputs, the same intra-op thread count for TensorFlow and torch.
+
+1. Models: inference img/s of keras_resfamily's MobileNetV2, MobileNetV3Large and EfficientNetB0
+   (weights=None), keras.applications' MobileNetV2, MobileNetV3Large(include_preprocessing=False) and
+   EfficientNetB0 (weights=None; its built-in Rescaling + Normalization cannot be switched off), and
+   the timm models ours compute the same as (spec.reference: mobilenetv2_100, tf_mobilenetv3_large_100,
+   tf_efficientnet_b0; eval mode, torch.inference_mode, NCHW). Keras models run as a warmed-up
+   tf.function(jit_compile=False) of model(x, training=False); timm runs in a child process (torch
+   cannot be imported where TensorFlow already is) that stays alive and times one call per request.
+2. Depthwise forms: the depthwise layers of MobileNetV2 / EfficientNetB0 (shapes at 224, scaled to
+   --size), as keras.layers.DepthwiseConv2D, Conv2D(groups=channels), tf.nn.depthwise_conv2d, each as
+   a graph and under XLA (jit_compile=True), checked equal (max abs diff <= 1e-4 x max |output|) to
+   tf.nn.depthwise_conv2d; and our whole models as graph vs XLA.
+
+Timing drifts on a shared machine, so every table comes from interleaved rounds: each round times
+every row once, and a table reports the median over rounds. Ratios are img/s ratios (>1: ours faster).
+Interleaving evens out drift, not oversubscription: with more runnable threads than cores (see the
+load average printed), torch's OpenMP threads spin at each barrier for a descheduled peer (timm
+MobileNetV2 at 64 px, 2 threads, load 5 on 2 cores: 1.3 s per batch instead of 28 ms).
+
+    python3 benchmarks/depthwise_speed.py [--rounds 10] [--batches 8 1] [--size 224] [--threads N]
+        [--models MobileNetV2 ...] [--shapes 112x112x32:3:1 ...] [--skip-timm] [--skip-forms] [--out FILE.md]
+
+Not a test: numbers depend on the machine and its load.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "keras_resfamily", "bench")
+MODELS = ("MobileNetV2", "MobileNetV3Large", "EfficientNetB0")
+# Depthwise layers of MobileNetV2 / EfficientNetB0 at 224: "HxWxC:kernel:stride".
+SHAPES = ("112x112x32:3:1", "112x112x96:3:2", "56x56x144:3:1", "28x28x240:5:1", "14x14x480:3:1",
+          "14x14x672:5:2", "7x7x1152:5:1")
+TOLERANCE = 1e-4  # max abs diff relative to max |reference output|
+WARMUP = 2  # untimed calls per row before the rounds: tracing, XLA compilation
+
+
+def interleaved(timers, rounds, settle=0.0):
+    """{key: median seconds}; each timer times one call and returns its seconds, all of them once a round.
+
+    `settle`: a pause before each call, so thread pools still spinning from the previous call (TF's
+    Eigen pool, torch's OpenMP threads) are idle again when the next one starts.
+    """
+    for timer in timers.values():
+        for _ in range(WARMUP):
+            timer()
+    times = {key: [] for key in timers}
+    for _ in range(rounds):
+        for key, timer in timers.items():
+            time.sleep(settle)
+            times[key].append(timer())
+    return {key: statistics.median(values) for key, values in times.items()}
+
+
+class TimmWorker:
+    """This script in --timm-worker mode, in a child process: JSON lines in and out, one timed call per request.
+
+    Started before the parent imports TensorFlow, so torch's import in the child overlaps it.
+    """
+
+    def __init__(self):
+        self.process = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--timm-worker"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.info = None
+
+    def load(self, references, size, batches, threads):
+        """Loads the models; raises RuntimeError with the reason when torch or timm cannot be imported."""
+        imported = self._reply()
+        if "error" in imported:
+            raise RuntimeError(f"The timm comparison needs torch and timm in this Python (pip install torch timm): "
+                               f"{imported['error']}. Pass --skip-timm to run without it.")
+        self.info = self._ask(dict(references=list(references), size=size, batches=list(batches), threads=threads))
+
+    def _reply(self):
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"The timm worker exited with code {self.process.wait()}; its error is above.")
+        return json.loads(line)
+
+    def _ask(self, message):
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
+        return self._reply()
+
+    def seconds(self, reference, batch):
+        return self._ask(dict(reference=reference, batch=batch))["seconds"]
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def timm_worker():
+    """--timm-worker: no TensorFlow here. Reads the setup line, loads the models, then times one call per line."""
+    reply, sys.stdout = sys.stdout, sys.stderr  # only replies go to the parent
+    sys.path.insert(0, BENCH)
+    from stopwatch import median_seconds  # by path: importing the package would import TensorFlow
+
+    try:
+        import timm
+        import torch
+    except ImportError as error:
+        print(json.dumps(dict(error=f"{type(error).__name__}: {error}")), file=reply, flush=True)
+        return
+    print(json.dumps(dict(imported=True)), file=reply, flush=True)
+    setup = json.loads(sys.stdin.readline())
+    torch.set_num_threads(setup["threads"])
+    models = {name: timm.create_model(name, pretrained=False).eval() for name in setup["references"]}
+    size = setup["size"]
+    # timing.synthetic_batch's images (seed 0), channels first
+    images = {b: torch.from_numpy(np.random.default_rng(0).uniform(0, 1, size=(b, size, size, 3))
+                                  .astype("float32").transpose(0, 3, 1, 2).copy()) for b in setup["batches"]}
+    print(json.dumps(dict(torch=torch.__version__, timm=timm.__version__, threads=torch.get_num_threads())),
+          file=reply, flush=True)
+    with torch.inference_mode():
+        for line in sys.stdin:
+            request = json.loads(line)
+            model, batch = models[request["reference"]], images[request["batch"]]
+            print(json.dumps(dict(seconds=median_seconds(lambda: model(batch), 0, 1))), file=reply, flush=True)
+
+
+def parse_shape(text):
+    dims, kernel, stride = text.split(":")
+    return (*map(int, dims.split("x")), int(kernel), int(stride))
+
+
+def rel_diff(output, reference):
+    output, reference = np.asarray(output), np.asarray(reference)
+    return float(np.max(np.abs(output - reference)) / max(np.max(np.abs(reference)), 1e-30))
+
+
+def table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(["---"] * 2 + ["---:"] * (len(header) - 2)) + "|"]
+    return lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows] + [""]
+
+
+def setup_lines(args, threads, worker):
+    import keras
+    import tensorflow as tf
+
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    machine = next((line.split(":", 1)[1].strip() for line in lscpu.splitlines() if line.startswith("Model name")),
+                   platform.processor())
+    try:  # TF's own decision: TF_ENABLE_ONEDNN_OPTS, else on by default for AVX-512 class CPUs only
+        from tensorflow.python.util import _pywrap_util_port
+
+        onednn = "on" if _pywrap_util_port.IsMklEnabled() else "off"
+    except (ImportError, AttributeError):
+        onednn = "unknown"
+    versions = f"TensorFlow {tf.__version__}, Keras {keras.__version__}"
+    if worker:
+        versions += f", torch {worker.info['torch']}, timm {worker.info['timm']}"
+    return [
+        "# Depthwise-heavy models and depthwise convolutions on CPU",
+        "",
+        f"- Machine: {machine}, {len(os.sched_getaffinity(0))} cores available, {load_average()}",
+        f"- Threads: {threads} intra-op for TensorFlow (inter-op 1) and torch "
+        f"({worker.info['threads'] if worker else '-'} reported by torch)",
+        f"- oneDNN in TensorFlow: {onednn} (TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')})",
+        f"- Versions: {versions}",
+        f"- float32, {args.size}x{args.size}, median of {args.rounds} interleaved rounds after {WARMUP} warm-up calls "
+        f"(models: {args.settle:g} s pause before each timed call)",
+        "- Keras models: tf.function(jit_compile=False) of model(x, training=False); timm: eval(), "
+        "torch.inference_mode(), NCHW, in a child process",
+        "",
+    ]
+
+
+def load_average():
+    return "load average {:.1f} (1 min)".format(os.getloadavg()[0])
+
+
+def keras_timer(fn, x):
+    from keras_resfamily.bench.stopwatch import median_seconds
+
+    return lambda: median_seconds(lambda: fn(x), 0, 1)
+
+
+def forward(model, jit_compile=False):
+    import tensorflow as tf
+
+    return tf.function(lambda x: model(x, training=False), jit_compile=jit_compile)
+
+
+def model_speed(args, ours, worker):
+    import keras
+    import tensorflow as tf
+
+    import keras_resfamily as kr
+    from keras_resfamily.bench.timing import synthetic_batch
+
+    shape = (args.size, args.size, 3)
+    apps = {"MobileNetV2": lambda: keras.applications.MobileNetV2(weights=None, input_shape=shape),
+            "MobileNetV3Large": lambda: keras.applications.MobileNetV3Large(weights=None, input_shape=shape,
+                                                                            include_preprocessing=False),
+            "EfficientNetB0": lambda: keras.applications.EfficientNetB0(weights=None, input_shape=shape)}
+    images = {b: tf.constant(synthetic_batch(b, args.size)) for b in args.batches}
+    timers = {}
+    for name in args.models:
+        applications = forward(apps[name]())
+        for b in args.batches:
+            timers[name, b, "ours"] = keras_timer(ours[name][0], images[b])
+            timers[name, b, "keras"] = keras_timer(applications, images[b])
+            if worker:
+                timers[name, b, "timm"] = lambda r=kr.get_spec(name).reference, b=b: worker.seconds(r, b)
+    seconds = interleaved(timers, args.rounds, settle=args.settle)
+    rows = []
+    for name in args.models:
+        for b in args.batches:
+            ours_s, keras_s, timm_s = (seconds.get((name, b, side)) for side in ("ours", "keras", "timm"))
+            rows.append([name, kr.get_spec(name).reference if worker else "-", b, f"{b / ours_s:.1f}",
+                         f"{b / keras_s:.1f}", f"{b / timm_s:.1f}" if timm_s else "-", f"{keras_s / ours_s:.2f}",
+                         f"{timm_s / ours_s:.2f}" if timm_s else "-"])
+    return ["## Models: inference img/s", "", "Ratios are img/s ratios: > 1 means ours is faster.", ""] + table(
+        ["Model", "timm model", "Batch", "Ours img/s", "keras.applications img/s", "timm img/s",
+         "Ours / keras.applications", "Ours / timm"], rows)
+
+
+def depthwise_forms(h, w, c, k, s, batch):
+    """{form: (graph or XLA function, its output)} and the input, all with one kernel."""
+    import keras
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.standard_normal((batch, h, w, c), dtype="float32"))
+    kernel = rng.standard_normal((k, k, c, 1), dtype="float32") * 0.1
+    depthwise = keras.layers.DepthwiseConv2D(k, strides=s, padding="same", use_bias=False)
+    depthwise.build(x.shape)
+    depthwise.set_weights([kernel])
+    grouped = keras.layers.Conv2D(c, k, strides=s, padding="same", groups=c, use_bias=False)
+    grouped.build(x.shape)
+    grouped.set_weights([kernel.reshape(k, k, 1, c)])  # (k, k, C, 1) -> (k, k, C / groups, C), same order
+    plain = {"DepthwiseConv2D": depthwise, "Conv2D(groups=C)": grouped,
+             "tf.nn.depthwise_conv2d": lambda x: tf.nn.depthwise_conv2d(x, kernel, [1, s, s, 1], "SAME")}
+    forms = {}
+    for name, fn in plain.items():
+        for suffix, jit in (("", False), (" XLA", True)):
+            compiled = tf.function(lambda x, fn=fn: fn(x), jit_compile=jit)
+            forms[name + suffix] = (compiled, compiled(x))
+    return forms, x
+
+
+def forms_speed(args, ours):
+    import tensorflow as tf
+
+    from keras_resfamily.bench.timing import synthetic_batch
+
+    shapes = [parse_shape(text) for text in args.shapes or SHAPES]
+    if not args.shapes:  # the same layers at --size
+        shapes = [(max(1, h * args.size // 224), max(1, w * args.size // 224), c, k, s) for h, w, c, k, s in shapes]
+    timers, outputs = {}, {}
+    for shape in shapes:
+        for b in args.batches:
+            forms, x = depthwise_forms(*shape, b)
+            for form, (fn, output) in forms.items():
+                timers[shape, b, form], outputs[shape, b, form] = keras_timer(fn, x), output
+    names = list(forms)
+    seconds = interleaved(timers, args.rounds)
+    rows = []
+    for shape in shapes:
+        for b in args.batches:
+            reference = outputs[shape, b, "tf.nn.depthwise_conv2d"]
+            diffs = {form: rel_diff(outputs[shape, b, form], reference) for form in names}
+            ok = [form for form in names if diffs[form] <= TOLERANCE]
+            cells = [f"{seconds[shape, b, form] * 1e3:.3f}" + ("" if form in ok else " *") for form in names]
+            fastest = min(ok, key=lambda form: seconds[shape, b, form]) if ok else "-"
+            rows.append(["{}x{}x{} k{} s{}".format(*shape), b, *cells, f"{max(diffs.values()):.1e}", fastest])
+    lines = ["## Depthwise forms: median ms", "",
+             f"Output checked against tf.nn.depthwise_conv2d: max abs diff <= {TOLERANCE:g} x max |output| "
+             "(* marks a form that differs). Keras runs Conv2D(groups>1) on CPU as an XLA cluster even in a graph.",
+             ""] + table(["Shape", "Batch", *names, "Max rel diff", "Fastest correct"], rows)
+
+    images = {b: tf.constant(synthetic_batch(b, args.size)) for b in args.batches}
+    timers, diffs = {}, {}
+    for name in args.models:
+        xla = forward(ours[name][1], jit_compile=True)
+        for b in args.batches:
+            diffs[name, b] = rel_diff(xla(images[b]), ours[name][0](images[b]))
+            timers[name, b, "graph"] = keras_timer(ours[name][0], images[b])
+            timers[name, b, "xla"] = keras_timer(xla, images[b])
+    seconds = interleaved(timers, args.rounds)
+    rows = [[name, b, f"{seconds[name, b, 'graph'] * 1e3:.2f}", f"{seconds[name, b, 'xla'] * 1e3:.2f}",
+             f"{seconds[name, b, 'graph'] / seconds[name, b, 'xla']:.2f}", f"{diffs[name, b]:.1e}"]
+            for name in args.models for b in args.batches]
+    return lines + ["## Our models: graph vs XLA, median ms", ""] + table(
+        ["Model", "Batch", "Graph ms", "XLA ms", "XLA speed / graph", "Max rel diff"], rows)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--batches", type=int, nargs="+", default=[8, 1])
+    parser.add_argument("--size", type=int, default=224)
+    parser.add_argument("--threads", type=int, default=0, help="intra-op threads, TF and torch (0: all cores)")
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
+    parser.add_argument("--shapes", nargs="+", help="depthwise layers HxWxC:kernel:stride (default: "
+                                                    "MobileNetV2 / EfficientNetB0 layers, scaled to --size)")
+    parser.add_argument("--settle", type=float, default=0.1, help="seconds of pause before each model timing")
+    parser.add_argument("--skip-timm", action="store_true")
+    parser.add_argument("--skip-forms", action="store_true")
+    parser.add_argument("--out", help="also write the tables to this markdown file")
+    parser.add_argument("--timm-worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.timm_worker:
+        return timm_worker()
+    if args.rounds < 1:
+        parser.error(f"--rounds must be >= 1; received {args.rounds}")
+    threads = args.threads or len(os.sched_getaffinity(0))
+    worker = None if args.skip_timm else TimmWorker()
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.path.insert(0, ROOT)  # run from a checkout
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf.get_logger().setLevel("ERROR")  # no retracing warnings: every form is its own tf.function
+    import keras_resfamily as kr
+
+    try:
+        if worker:
+            try:
+                worker.load([kr.get_spec(name).reference for name in args.models], args.size, args.batches, threads)
+            except RuntimeError as error:
+                sys.exit(f"{os.path.basename(__file__)}: error: {error}")
+        lines = setup_lines(args, threads, worker)
+        ours = {}  # name: (graph inference function, model)
+        for name in args.models:
+            model = kr.create_model(name, input_shape=(args.size, args.size, 3))
+            ours[name] = (forward(model), model)
+        lines += model_speed(args, ours, worker)
+    finally:
+        if worker:
+            worker.close()
+    if not args.skip_forms:
+        lines += forms_speed(args, ours)
+    text = "\n".join(lines + [f"At the end: {load_average()}."])
+    print(text)
+    if args.out:
+        with open(args.out, "w") as handle:
+            handle.write(text)
+
+
+if __name__ == "__main__":
+    main()
