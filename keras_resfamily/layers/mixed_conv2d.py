@@ -3,7 +3,7 @@
 import keras
 
 from keras_resfamily.layers.mixed_depthwise_conv2d import (
-    apply_per_split, check_kernel_sizes, check_strides, conv_output_size, conv_padding, goog_init, split_channels,
+    apply_per_split, build_per_split, check_kernel_sizes, check_strides, conv_output_size, goog_init, split_channels,
 )
 
 
@@ -47,15 +47,11 @@ class MixedConv2D(keras.layers.Layer):
                              f"input shape {tuple(input_shape)}.")
         self.splits = split_channels(channels, groups)
         out_splits = split_channels(self.filters, groups)
-        self.pads, self.convs = [], []
-        for i, (k, split, out) in enumerate(zip(self.kernel_size, self.splits, out_splits)):
-            pad, padding = conv_padding(k, self.strides, self.padding)
-            conv = keras.layers.Conv2D(out, k, strides=self.strides, padding=padding, use_bias=self.use_bias,
-                                       kernel_initializer=self.kernel_initializer, name=str(i),
-                                       dtype=self.dtype_policy)
-            conv.build((None, None, None, split))
-            self.pads.append(pad)
-            self.convs.append(conv)
+        self.pads, self.convs = build_per_split(
+            self.kernel_size, self.splits, self.strides, self.padding,
+            lambda i, k, padding: keras.layers.Conv2D(
+                out_splits[i], k, strides=self.strides, padding=padding, use_bias=self.use_bias,
+                kernel_initializer=self.kernel_initializer, name=str(i), dtype=self.dtype_policy))
 
     def call(self, inputs):
         return apply_per_split(inputs, self.splits, self.pads, self.convs)

@@ -50,6 +50,19 @@ def padded(x, pad):
     return x if not pad else ops.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
 
 
+def build_per_split(kernel_sizes, splits, strides, padding, make_conv):
+    """(pads, convs): one conv per channel group, `make_conv(index, kernel, keras_padding)`, built for its
+    group's channels, and the explicit pad it needs first."""
+    pads, convs = [], []
+    for i, (k, split) in enumerate(zip(kernel_sizes, splits)):
+        pad, keras_padding = conv_padding(k, strides, padding)
+        conv = make_conv(i, k, keras_padding)
+        conv.build((None, None, None, split))
+        pads.append(pad)
+        convs.append(conv)
+    return pads, convs
+
+
 def apply_per_split(inputs, splits, pads, convs):
     """Channels split as `splits`, each group padded and convolved by its own conv, concatenated."""
     if len(convs) == 1:
@@ -104,15 +117,11 @@ class MixedDepthwiseConv2D(keras.layers.Layer):
             raise ValueError(f"MixedDepthwiseConv2D needs at least {len(self.kernel_size)} input channels (one per "
                              f"kernel size); received input shape {tuple(input_shape)}.")
         self.splits = split_channels(channels, len(self.kernel_size))
-        self.pads, self.convs = [], []
-        for i, (k, split) in enumerate(zip(self.kernel_size, self.splits)):
-            pad, padding = conv_padding(k, self.strides, self.padding)
-            conv = keras.layers.DepthwiseConv2D(
+        self.pads, self.convs = build_per_split(
+            self.kernel_size, self.splits, self.strides, self.padding,
+            lambda i, k, padding: keras.layers.DepthwiseConv2D(
                 k, strides=self.strides, padding=padding, use_bias=self.use_bias,
-                depthwise_initializer=self.depthwise_initializer, name=str(i), dtype=self.dtype_policy)
-            conv.build((None, None, None, split))
-            self.pads.append(pad)
-            self.convs.append(conv)
+                depthwise_initializer=self.depthwise_initializer, name=str(i), dtype=self.dtype_policy))
 
     def call(self, inputs):
         return apply_per_split(inputs, self.splits, self.pads, self.convs)
