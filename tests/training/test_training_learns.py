@@ -1,25 +1,74 @@
-"""It learns: ResNet18 on the embedded digits data reaches >= 90% validation top-1."""
+"""It learns: models trained on the embedded digits data (10 classes, chance = 10%) classify the
+held-out validation split (355 images, disjoint from the 1442 training images).
 
+The budgets are sized for 2 shared CPU cores (TensorFlow's default CPU kernels, no oneDNN on AVX2).
+"""
+
+import csv
 import json
 import os
+import subprocess
+import sys
 
 from training import make_config, run_training
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+TRAIN_EXAMPLES = 1442
+
+
+def _metrics(run_dir):
+    with open(os.path.join(run_dir, "metrics.csv")) as f:
+        return list(csv.DictReader(f))
+
 
 def test_resnet18_learns_digits_and_writes_the_run_directory(tmp_path):
+    # 2 x 60 steps of 16 images (1920 images, 1.3 passes): 95.8% validation top-1 measured. ResNet18's
+    # backward pass is slow on CPU at 32x32 (layer4 runs 3x3 convs on 1x1 maps), so it pays per image.
     run_dir = str(tmp_path / "run")
-    cfg = make_config(model="ResNet18", data="digits", epochs=3, batch_size=64, run_dir=run_dir, verbose=0)
+    cfg = make_config(model="ResNet18", data="digits", epochs=2, steps_per_epoch=60, batch_size=16,
+                      run_dir=run_dir, verbose=0)
     report = run_training(cfg)
 
     assert report["val_top1"] >= 0.90, report
-    assert report["optimizer_iterations"] == 3 * (1442 // 64)
+    assert report["optimizer_iterations"] == 2 * 60
     with open(os.path.join(run_dir, "report.json")) as f:
         assert json.load(f)["val_top1"] == report["val_top1"]
     with open(os.path.join(run_dir, "config.json")) as f:
-        assert json.load(f)["epochs"] == 3
+        assert json.load(f)["epochs"] == 2
     for name in ("checkpoints/best.weights.h5", "checkpoints/last.weights.h5"):
         assert os.path.getsize(os.path.join(run_dir, name)) > 1_000_000
     with open(os.path.join(run_dir, "metrics.csv")) as f:
         rows = f.read().strip().splitlines()
-    assert rows[0].split(",")[:2] == ["epoch", "loss"] and len(rows) == 4
+    assert rows[0].split(",")[:2] == ["epoch", "loss"] and len(rows) == 3
     assert not os.path.exists(os.path.join(run_dir, "backup"))  # removed after a finished run
+
+
+def test_efficientnetb0_command_line_learns_digits(tmp_path):
+    """`python -m training.train --model EfficientNetB0 --data digits` with the default recipe (SGD
+    0.9, lr 0.1 x batch / 256, cosine, weight decay 1e-4, 32x32 images), only shortened: 2 epochs of
+    the default 1442 // 32 = 45 steps. Measured 93% validation top-1 (2 x 40 steps) in about 60-75 s.
+
+    From scratch, the validation accuracy lags the training accuracy while the learning rate is high:
+    BatchNormalization's moving statistics (momentum 0.9) trail the fast-changing weights, so after
+    the first epoch validation top-1 is often 10-60% although the batch-statistics accuracy on the
+    same images is 80%+. The cosine decay to 0 lets them catch up by the end of the run.
+    """
+    run_dir = str(tmp_path / "run")
+    epochs, batch = 2, 32
+    command = [sys.executable, "-m", "training.train", "--model", "EfficientNetB0", "--data", "digits",
+               "--epochs", str(epochs), "--batch-size", str(batch), "--run-dir", run_dir, "--verbose", "2"]
+    env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "final evaluation: " in result.stdout
+
+    with open(os.path.join(run_dir, "report.json")) as f:
+        report = json.load(f)
+    assert report["model"] == "EfficientNetB0" and report["image_size"] == 32
+    assert report["optimizer_iterations"] == epochs * (TRAIN_EXAMPLES // batch)
+    assert report["val_top1"] >= 0.80, report  # chance: 0.10
+    rows = _metrics(run_dir)
+    assert [int(row["epoch"]) for row in rows] == list(range(epochs))
+    losses = [float(row["loss"]) for row in rows]
+    assert losses[-1] < losses[0], losses
