@@ -18,7 +18,7 @@ import sys
 from keras_resfamily import hub
 from keras_resfamily.hub import cache, registry
 from keras_resfamily.hub.sources import TORCH_SUFFIX
-from keras_resfamily.hub.torch_pickle import UnsafeCheckpointError, load_torch_state_dict
+from keras_resfamily.hub.torch_pickle import UnsafeCheckpointError
 from keras_resfamily.specs import all_specs, get_spec
 
 
@@ -91,11 +91,10 @@ def _cached_files(model):
 def _checkpoint_problem(path):
     """Why `path` (a checkpoint) is not a whole, plain one, or None. A .pth is parsed whole by the
     allow-list unpickler, which runs nothing."""
+    if not path.endswith((".safetensors", TORCH_SUFFIX)):  # converted weights: their record is the check
+        return None
     try:
-        if path.endswith(TORCH_SUFFIX):
-            load_torch_state_dict(path)
-        elif path.endswith(".safetensors"):
-            cache.check_safetensors(path)
+        hub.convert.check_checkpoint(path)
     except UnsafeCheckpointError as error:
         return f"UNSAFE ({error})"
     except ValueError as error:

@@ -37,7 +37,7 @@ def _corrupt(path, error, fix):
     return CorruptWeightsError(f"{path} is not a valid safetensors file ({error}). {fix}")
 
 
-def _check_source(path):
+def check_checkpoint(path):
     """Raise ValueError (the reason) unless `path` is a whole checkpoint (a .pth is parsed whole)."""
     if _is_torch(path):
         load_torch_state_dict(path)
@@ -129,7 +129,7 @@ def _forget_corrupt_source(source_file) -> bool:
     try:
         with cache.file_lock(source_file):
             try:
-                _check_source(source_file)
+                check_checkpoint(source_file)
             except ValueError:  # still broken (not replaced meanwhile by another process)
                 cache.forget(source_file)
         return True
