@@ -27,14 +27,14 @@ def _model_inputs(input_tensor, input_shape):
     return input_tensor, keras.utils.get_source_inputs(input_tensor)
 
 
-def _resolve_variant(spec, weights, arguments):
+def _resolve_variant(spec, weights, include_top, arguments):
     allowed = list(spec.variant_arguments())
     unknown = sorted(set(arguments) - set(allowed))
     if unknown:
         extra = f"; its own arguments are {', '.join(map(repr, allowed))}" if allowed else ""
         raise validation.UnexpectedArgumentError(
             f"{spec.name}() got an unexpected keyword argument {unknown[0]!r}{extra}.")
-    return spec.resolve_variant(weights, **arguments)
+    return spec.resolve_variant(weights, include_top, **arguments)
 
 
 def _normalization(x, spec, weights, input_shape):
@@ -72,7 +72,7 @@ def build_model(
 
     spec = get_spec(spec)
     if variant_arguments:
-        spec, overrides = _resolve_variant(spec, weights, variant_arguments)
+        spec, overrides = _resolve_variant(spec, weights, include_top and not features_only, variant_arguments)
         dropout_rate = overrides.get("dropout_rate", dropout_rate)
     if features_only:
         validation.check_features_only(pooling, classes, classifier_activation, dropout_rate)
@@ -95,18 +95,13 @@ def build_model(
     x, features = spec.build_trunk(x, drop_path_rate)
     name = name or spec.keras_name
     if features_only:
-        model = functional_model(inputs, features, name)
+        # Families may pass other maps (auxiliary heads' inputs) to `build_head` in `features`.
+        model = functional_model(inputs, {k: v for k, v in features.items() if k.startswith("stride")}, name)
     else:
-        # Pooling in float32: a float16 mean over a large feature map can overflow.
         if include_top:
-            x = keras.layers.GlobalAveragePooling2D(name="global_pool", dtype="float32")(x)
-            x = spec.build_pre_logits(x)
-            if dropout_rate:
-                x = keras.layers.Dropout(dropout_rate, name=spec.dropout_name)(x)
-            # float32 classifier: logits / probabilities stay float32 under mixed precision.
-            x = keras.layers.Dense(classes, activation=classifier_activation, name=spec.classifier_name,
-                                   dtype="float32")(x)
+            x = spec.build_head(x, features, classes, classifier_activation, dropout_rate)
         elif pooling == "avg":
+            # Pooling in float32: a float16 mean over a large feature map can overflow.
             x = keras.layers.GlobalAveragePooling2D(name="global_pool", dtype="float32")(x)
         elif pooling == "max":
             x = keras.layers.GlobalMaxPooling2D(name="global_pool", dtype="float32")(x)

@@ -13,6 +13,8 @@ import fnmatch
 import re
 from typing import Optional, Tuple
 
+import keras
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -34,6 +36,8 @@ class ArchSpec:
         mean, std: input normalisation of the reference weights (RGB in [0, 1]).
         paper_params_millions: parameter count published by the paper, in millions to the
             paper's precision (checked by the tests), for variants without a reference.
+        reference_arguments: keyword arguments of the reference's constructor that make it compute
+            what this row computes, e.g. (("aux_logits", False),) (the parity tests build it so).
     """
 
     name: str
@@ -47,6 +51,7 @@ class ArchSpec:
     mean: Tuple[float, float, float] = IMAGENET_MEAN
     std: Tuple[float, float, float] = IMAGENET_STD
     paper_params_millions: Optional[float] = None
+    reference_arguments: Tuple[Tuple[str, object], ...] = ()
 
     @property
     def reference_key(self) -> Optional[str]:
@@ -84,14 +89,31 @@ class ArchSpec:
         description), e.g. MobileNet's `alpha`; most rows have none."""
         return {}
 
-    def resolve_variant(self, weights, **arguments):
+    def resolve_variant(self, weights, include_top, **arguments):
         """(spec, build_model overrides) that `arguments` (a subset of `variant_arguments()`) select,
-        e.g. the sibling row of another width; raises ValueError for combinations that do not exist."""
+        e.g. the sibling row of another width; raises ValueError for combinations that do not exist
+        (`include_top` is False for headless and features_only models)."""
         return self, {}
 
     def build_pre_logits(self, x):
         """Layers between the global pool and the classifier (most families: none)."""
         return x
+
+    def build_head(self, x, features, classes, classifier_activation, dropout_rate):
+        """The top on the trunk's output `x`: global average pool (float32: a float16 mean over a large
+        map can overflow), `build_pre_logits`, dropout, then the classifier in float32 (logits and
+        probabilities stay float32 under mixed precision). A family with another top (a convolutional
+        classifier, auxiliary classifiers on `features`) overrides it; it may return a list of outputs."""
+        x = keras.layers.GlobalAveragePooling2D(name="global_pool", dtype="float32")(x)
+        x = self.build_pre_logits(x)
+        if dropout_rate:
+            x = keras.layers.Dropout(dropout_rate, name=self.dropout_name)(x)
+        return keras.layers.Dense(classes, activation=classifier_activation, name=self.classifier_name,
+                                  dtype="float32")(x)
+
+    def unused_checkpoint_prefixes(self) -> "tuple[str, ...]":
+        """Reference checkpoint keys this row never loads (e.g. auxiliary classifiers it was built without)."""
+        return ()
 
     def code_path(self) -> tuple:
         """Hashable description of the code this row runs: the tests run the costly checks on the

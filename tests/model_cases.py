@@ -54,4 +54,4 @@ def trainable_params(model):
 
 def small_input_size(spec):
     """Smallest cheap square input that keeps every stage >= 2x2."""
-    return 32 if spec.default_size <= 32 else 64
+    return max(32 if spec.default_size <= 32 else 64, spec.min_size)

@@ -71,3 +71,21 @@ def test_bad_arguments_raise_value_error():
     with pytest.raises(ValueError, match="matches no registered model"):
         resolve_models(["NoSuchNet*"])
     assert resolve_models(["resnet5?", "ResNet50"]) == ("ResNet50",)
+
+
+def test_zoo_table_reads_back_and_plots(tmp_path):
+    """The README's plot is drawn from its zoo table: every row, the speeds of joined passes as printed."""
+    from keras_resfamily.model_table import read_zoo_table
+
+    table = tmp_path / "zoo.md"
+    table.write_text("intro\n\n| Model | Family | Reference | Params | GMACs | Input | Speed vs ResNet50 |\n"
+                     "|---|---|---|---:|---:|---:|---:|\n| `ResNet50` | ResNet | timm `resnet50` | 25.56M | 4.09 | 224 | 1.00x |\n"
+                     "| `MobileNetV2` | MobileNetV2 | timm `mobilenetv2_100` | 3.50M | 0.30 | 224 | 4.32x |\n"
+                     "| `ResNet18` | ResNet | timm `resnet18` | 11.69M | 1.81 | 224 | - |\n\nafter\n")
+    assert read_zoo_table(table) == [
+        {"model": "ResNet50", "family": "ResNet", "params_m": 25.56, "speed_vs_resnet50": 1.0},
+        {"model": "MobileNetV2", "family": "MobileNetV2", "params_m": 3.5, "speed_vs_resnet50": 4.32},
+        {"model": "ResNet18", "family": "ResNet", "params_m": 11.69, "speed_vs_resnet50": None}]
+    (tmp_path / "empty.md").write_text("no table\n")
+    with pytest.raises(ValueError, match="has no model-zoo table"):
+        read_zoo_table(tmp_path / "empty.md")

@@ -122,7 +122,8 @@ def test_timm_parity_save_reload_and_backward(spec, tmp_path):
     kr.load_timm_state_dict(model, reference.state_dict())
     assert trainable_params(model) == timm_trainable_params(reference)
 
-    images = _images(2, 64, 64)
+    size = max(64, spec.min_size)
+    images = _images(2, size, size)
     expected = timm_forward(reference, images)
     del reference
     actual = np.asarray(model(images, training=False))
@@ -183,10 +184,14 @@ def _fit_steps_and_check(spec, policy, steps):
     assert np.all(np.isfinite(np.asarray(probs)))
 
 
-@pytest.mark.parametrize("spec", cases(CODE_PATH_SPECS))
+@pytest.mark.parametrize("spec", cases([s for s in CODE_PATH_SPECS if s not in FLOAT16_TRAIN_SPECS]))
 def test_train_steps_mixed_bfloat16_one_channel_non_square(spec):
-    # Two steps: the zero-initialised BNs closing the residual branches pass no gradient to the
-    # branch convs until the first step has moved them off zero.
+    """Every code path trains under one mixed policy: bfloat16 here, float16 for the models of
+    FLOAT16_TRAIN_SPECS (the same checks; both policies on those took ~200 s more per suite run).
+
+    Two steps: the zero-initialised BNs closing the residual branches pass no gradient to the
+    branch convs until the first step has moved them off zero.
+    """
     _fit_steps_and_check(spec, "mixed_bfloat16", steps=2)
 
 
@@ -234,10 +239,14 @@ def test_features_only_float16_forward_strides(spec):
 
 @pytest.mark.parametrize("spec", cases(CODE_PATH_SPECS))
 def test_headless_forward_input_tensor_poolings(spec):
-    """include_top=False with an input tensor: avg pooling in float16, none and max in bfloat16."""
+    """include_top=False with an input tensor: avg pooling in float16, the unpooled map in bfloat16."""
     _headless_forward_and_check(spec, "avg", "mixed_float16")
-    for pooling in (None, "max"):
-        _headless_forward_and_check(spec, pooling, "mixed_bfloat16")
+    _headless_forward_and_check(spec, None, "mixed_bfloat16")
+
+
+def test_headless_max_pooling_in_bfloat16():
+    """The shared builder's max pooling (one family's trunk is enough: the pooling layer is shared)."""
+    _headless_forward_and_check(kr.get_spec("ResNet18"), "max", "mixed_bfloat16")
 
 
 @pytest.mark.parametrize("name", ["ResNet18", "ResNet50V2", "SEResNeXt50_32x4d"])

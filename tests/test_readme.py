@@ -35,6 +35,7 @@ import os
 import re
 import shlex
 import subprocess
+import tempfile
 import sys
 
 import pytest
@@ -270,6 +271,19 @@ def _check_bench(args):
     assert resolve_models(parse_args(args).models)
 
 
+def _check_model_table(args):
+    """The bench options (it runs the bench), or --plot-from: drawn here from the README's own table."""
+    if "--plot-from" not in args:
+        return _check_bench(args)
+    from keras_resfamily.model_table import main
+
+    plot = args[args.index("--plot") + 1]
+    with tempfile.TemporaryDirectory() as folder:
+        arguments = [os.path.join(ROOT, a) if a.endswith(".md") else a for a in args]
+        main([os.path.join(folder, "zoo.png") if a == plot else a for a in arguments])
+        assert os.path.getsize(os.path.join(folder, "zoo.png")) > 10_000
+
+
 def _check_script(script, args):
     path = os.path.join(ROOT, script)
     assert os.path.isfile(path), f"{script} does not exist"
@@ -282,7 +296,7 @@ MODULE_CHECKERS = {
     "keras_resfamily.export": _check_export,
     "keras_resfamily.hub": _check_hub,
     "keras_resfamily.bench": _check_bench,
-    "keras_resfamily.model_table": _check_bench,  # runs the bench with the same options
+    "keras_resfamily.model_table": _check_model_table,
 }
 
 

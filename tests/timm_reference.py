@@ -12,12 +12,15 @@ def randomized_timm_model(reference, seed=0, num_classes=1000):
 
 def randomized_reference_model(spec, seed=0):
     """The spec's reference model (timm or torchvision), randomised like `randomized_timm_model`."""
+    arguments = dict(spec.reference_arguments)
     if spec.reference_source == "timm":
-        return randomized_timm_model(spec.reference, seed)
+        import timm
+
+        return _randomized(lambda: timm.create_model(spec.reference, pretrained=False, **arguments), seed)
     assert spec.reference_source == "torchvision", spec.reference_source
     import torchvision
 
-    return _randomized(lambda: getattr(torchvision.models, spec.reference)(weights=None), seed)
+    return _randomized(lambda: getattr(torchvision.models, spec.reference)(weights=None, **arguments), seed)
 
 
 def _randomized(make_model, seed):

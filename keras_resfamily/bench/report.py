@@ -67,8 +67,13 @@ def zoo_markdown(rows):
     return "\n".join(lines) + "\n"
 
 
-def plot(rows, path, title):
-    """Inference img/s against parameters (log-log); returns False when matplotlib is missing."""
+Y_LABELS = {"infer_img_s": "inference images / second",
+            "speed_vs_resnet50": "inference speed / ResNet50's in the same pass"}
+
+
+def plot(rows, path, title, y="infer_img_s"):
+    """Column `y` (img/s, or speed relative to ResNet50) against parameters, log-log, one colour per
+    family; returns False when matplotlib is missing."""
     try:
         import matplotlib
 
@@ -76,22 +81,23 @@ def plot(rows, path, title):
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    measured = [r for r in rows if r["infer_img_s"]]
+    measured = [r for r in rows if r[y]]
     if not measured:
         raise ValueError("Nothing to plot: no row has a measured inference speed (was --no-speed given?).")
-    figure, axes = plt.subplots(figsize=(10, 7))
+    figure, axes = plt.subplots(figsize=(11, 8))
     families = sorted({r["family"] for r in measured})
     cmap = plt.get_cmap("tab20", max(len(families), 1))
+    markers = "osD^v<>"
     for index, family in enumerate(families):
         points = [r for r in measured if r["family"] == family]
-        axes.scatter([r["params_m"] for r in points], [r["infer_img_s"] for r in points], label=family,
-                     color=cmap(index), s=25)
+        axes.scatter([r["params_m"] for r in points], [r[y] for r in points], label=family,
+                     color=cmap(index), marker=markers[index % len(markers)], s=25)
         for r in points:
-            axes.annotate(r["model"], (r["params_m"], r["infer_img_s"]), fontsize=6, alpha=0.7)
+            axes.annotate(r["model"], (r["params_m"], r[y]), fontsize=5, alpha=0.7)
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("parameters (millions)")
-    axes.set_ylabel("inference images / second")
+    axes.set_ylabel(Y_LABELS[y])
     axes.set_title(title, fontsize=9)
     axes.legend(fontsize=6, ncol=2)
     figure.tight_layout()

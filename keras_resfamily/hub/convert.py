@@ -57,20 +57,19 @@ def _read_state_dict(path):
 
 def head_prefixes(spec) -> "tuple[str, ...]":
     """Checkpoint key prefixes of the layers a model has only with its top: the classifier and what
-    the spec puts between the pool and it (MobileNetV3's pooled head conv: timm's conv_head,
-    torchvision's classifier.0). Found by building that part alone on a small pooled input."""
+    the spec puts between the trunk and it (MobileNetV3's pooled head conv: timm's conv_head,
+    torchvision's classifier.0). Found by building the spec's head alone on a small feature map."""
     import keras
 
-    names = {spec.classifier_name}
-    pooled = keras.Input((8,))
-    pre_logits = spec.build_pre_logits(pooled)
-    if pre_logits is not pooled:
-        names.update(layer.name for layer in keras.Model(pooled, pre_logits).layers if layer.weights)
+    trunk_output = keras.Input((2, 2, 8))
+    head = keras.Model(trunk_output, spec.build_head(trunk_output, {}, 2, None, 0.0))
+    names = {layer.name for layer in head.layers if layer.weights}
     return tuple(reference_name(name) + "." for name in sorted(names))
 
 
 def _assign(model, spec, state_dict, include_top):
-    load_timm_state_dict(model, state_dict, ignore_prefixes=() if include_top else head_prefixes(spec))
+    ignored = spec.unused_checkpoint_prefixes() + (() if include_top else head_prefixes(spec))
+    load_timm_state_dict(model, state_dict, ignore_prefixes=ignored)
 
 
 def load_safetensors(model, path, spec, include_top=True):

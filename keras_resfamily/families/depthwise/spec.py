@@ -109,7 +109,7 @@ class DepthwiseSpec(ArchSpec):
     def variant_arguments(self):
         return variants.variant_arguments(self)
 
-    def resolve_variant(self, weights, **arguments):
+    def resolve_variant(self, weights, include_top, **arguments):
         return variants.resolve(self, weights, **arguments)
 
     # Descriptions ---------------------------------------------------------------------------
@@ -145,8 +145,9 @@ class DepthwiseSpec(ArchSpec):
         return ", ".join(parts)
 
     def code_path(self) -> tuple:
+        # The naming table is left out: it changes layer names, not the computation.
         se_kind = self.se if self._se_ratios() else None
-        return (self._kinds(), se_kind, self._activations(), self.padding, self._mixed(), self.head, self.naming)
+        return (self._kinds(), se_kind, self._activations(), self.padding, self._mixed(), self.head)
 
     def block_kind(self) -> tuple:
         return (self._kinds(), self.se if self._se_ratios() else None, self._mixed())
