@@ -105,6 +105,19 @@ def randomize_zero_weights(model):
             variable.assign(RNG.uniform(low, high, size=variable.shape).astype("float32"))
 
 
+def assert_kernels_start_different(model):
+    """No two randomly initialised kernels start equal (one shared unseeded Keras initializer
+    instance gives every same-shaped layer the same values: ResNet50's layer3-1-conv1 == layer3-2-conv1)."""
+    seen = {}
+    for variable in model.weights:
+        value = np.asarray(variable)
+        if value.ndim < 2 or np.all(value == value.flat[0]):
+            continue  # constant initialisers (zeros, ones) are equal by design
+        key = (value.shape, value.tobytes())
+        assert key not in seen, f"{variable.path} starts equal to {seen[key]}"
+        seen[key] = variable.path
+
+
 def _images(batch, height, width, channels=3):
     return RNG.normal(size=(batch, height, width, channels)).astype("float32")
 
@@ -227,6 +240,7 @@ def test_features_only_float16_forward_strides(spec):
     size = small_input_size(spec)
     height, width = size, size + 16
     model = kr.create_model(spec.name, features_only=True)
+    assert_kernels_start_different(model)
     features = model(_images(2, height, width), training=False)
     assert features and all(key.startswith("stride") for key in features), list(features)
     for key, value in features.items():

@@ -3,8 +3,9 @@
 import keras
 
 from keras_resfamily.layers.mixed_depthwise_conv2d import (
-    apply_per_split, build_per_split, check_kernel_sizes, check_strides, conv_output_size, goog_init, split_channels,
+    apply_per_split, build_per_split, check_kernel_sizes, check_strides, conv_output_size, split_channels,
 )
+from keras_resfamily.layers.utils import fresh_initializer, kaiming_fan_out
 
 
 @keras.saving.register_keras_serializable(package="keras_resfamily")
@@ -37,7 +38,7 @@ class MixedConv2D(keras.layers.Layer):
         self.strides = check_strides(strides)
         self.padding = padding
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer or goog_init())
+        self.kernel_initializer = keras.initializers.get(kernel_initializer or kaiming_fan_out())
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -51,7 +52,7 @@ class MixedConv2D(keras.layers.Layer):
             self.kernel_size, self.splits, self.strides, self.padding,
             lambda i, k, padding: keras.layers.Conv2D(
                 out_splits[i], k, strides=self.strides, padding=padding, use_bias=self.use_bias,
-                kernel_initializer=self.kernel_initializer, name=str(i), dtype=self.dtype_policy))
+                kernel_initializer=fresh_initializer(self.kernel_initializer), name=str(i), dtype=self.dtype_policy))
 
     def call(self, inputs):
         return apply_per_split(inputs, self.splits, self.pads, self.convs)

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_resfamily.layers.utils import fresh_initializer, kaiming_fan_out
+
 PADDINGS = ("same", "symmetric")
 
 
@@ -79,11 +81,6 @@ def conv_output_size(size, kernel_size, strides, padding):
     return (size + 2 * symmetric_pad(kernel_size, strides) - kernel_size) // strides + 1
 
 
-def goog_init():
-    """timm's EfficientNet init of every conv: normal(0, sqrt(2 / fan_out)), fan_out = k * k * out / groups."""
-    return keras.initializers.VarianceScaling(2.0, mode="fan_out", distribution="untruncated_normal")
-
-
 @keras.saving.register_keras_serializable(package="keras_resfamily")
 class MixedDepthwiseConv2D(keras.layers.Layer):
     """Depthwise convolution whose channels are split into groups, each with its own kernel size.
@@ -109,7 +106,7 @@ class MixedDepthwiseConv2D(keras.layers.Layer):
         self.strides = check_strides(strides)
         self.padding = padding
         self.use_bias = bool(use_bias)
-        self.depthwise_initializer = keras.initializers.get(depthwise_initializer or goog_init())
+        self.depthwise_initializer = keras.initializers.get(depthwise_initializer or kaiming_fan_out())
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -121,7 +118,7 @@ class MixedDepthwiseConv2D(keras.layers.Layer):
             self.kernel_size, self.splits, self.strides, self.padding,
             lambda i, k, padding: keras.layers.DepthwiseConv2D(
                 k, strides=self.strides, padding=padding, use_bias=self.use_bias,
-                depthwise_initializer=self.depthwise_initializer, name=str(i), dtype=self.dtype_policy))
+                depthwise_initializer=fresh_initializer(self.depthwise_initializer), name=str(i), dtype=self.dtype_policy))
 
     def call(self, inputs):
         return apply_per_split(inputs, self.splits, self.pads, self.convs)

@@ -7,11 +7,11 @@ from keras import ops
 
 from keras_resfamily.layers.grouped_conv2d import GroupedConv2D
 from keras_resfamily.layers.stochastic_depth import StochasticDepth
+from keras_resfamily.layers.utils import kaiming_fan_out
 
 # PyTorch BatchNorm defaults (momentum 0.1 of the new value == Keras 0.9, eps 1e-5).
 BN_MOMENTUM = 0.9
 BN_EPSILON = 1e-5
-CONV_INIT = keras.initializers.VarianceScaling(2.0, mode="fan_out", distribution="untruncated_normal")
 
 
 def fold_batch_norm(kernel, bn, bias=None):
@@ -67,7 +67,7 @@ class RepVGGBlock(keras.layers.Layer):
         padding = "same" if strides == 1 else "valid"
         return GroupedConv2D(
             self.filters, kernel_size, strides=strides, padding=padding, groups=self.groups,
-            use_bias=use_bias, kernel_initializer=CONV_INIT, name=name, dtype=self.dtype_policy,
+            use_bias=use_bias, kernel_initializer=kaiming_fan_out(), name=name, dtype=self.dtype_policy,
         )
 
     def _bn(self, name):

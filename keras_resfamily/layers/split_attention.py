@@ -4,13 +4,9 @@ import keras
 from keras import ops
 
 from keras_resfamily.layers.grouped_conv2d import GroupedConv2D
-from keras_resfamily.layers.utils import float32_spatial_mean, make_divisible
+from keras_resfamily.layers.utils import float32_spatial_mean, kaiming_fan_out, make_divisible
 
 # timm's ResNet init for every conv / FC here: kaiming normal, fan_out, ReLU gain.
-def kaiming_fan_out():
-    return keras.initializers.VarianceScaling(2.0, mode="fan_out", distribution="untruncated_normal")
-
-
 def _check_positive_int(value, what):
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
         raise ValueError(f"`{what}` must be a positive integer; received {what}={value!r}.")

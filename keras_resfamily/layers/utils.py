@@ -1,6 +1,22 @@
 """Small numeric helpers shared by the layers."""
 
+import keras
 from keras import ops
+
+
+def kaiming_fan_out():
+    """timm / torchvision's conv init: normal(0, sqrt(2 / fan_out)), fan_out = k * k * out / groups.
+
+    A new instance per layer: one unseeded Keras initializer instance returns the same values on
+    every call, so layers sharing it would start with equal kernels.
+    """
+    return keras.initializers.VarianceScaling(2.0, mode="fan_out", distribution="untruncated_normal")
+
+
+def fresh_initializer(initializer):
+    """A new instance from `initializer`'s config, for one of several sublayers: an unseeded one then
+    draws its own values (a seeded one repeats its seed, as in Keras' own layers)."""
+    return keras.initializers.get(keras.initializers.serialize(initializer))
 
 
 def make_divisible(value, divisor=8, min_value=None, round_limit=0.9):

@@ -14,7 +14,8 @@ import dataclasses
 import keras
 
 from keras_resfamily.layers import MixedConv2D, MixedDepthwiseConv2D, SqueezeExcite, StochasticDepth
-from keras_resfamily.layers.mixed_depthwise_conv2d import conv_padding, goog_init
+from keras_resfamily.layers.mixed_depthwise_conv2d import conv_padding
+from keras_resfamily.layers.utils import kaiming_fan_out
 
 BN_MOMENTUM = 0.9  # PyTorch momentum 0.1; irrelevant in inference
 
@@ -47,7 +48,7 @@ def conv(x, filters, kernel, name, ctx, strides=1, use_bias=False):
     if pad:
         x = keras.layers.ZeroPadding2D(pad, name=f"{name}-pad")(x)
     return keras.layers.Conv2D(filters, kernel[0], strides=strides, padding=padding, use_bias=use_bias,
-                               kernel_initializer=goog_init(), name=name)(x)
+                               kernel_initializer=kaiming_fan_out(), name=name)(x)
 
 
 def depthwise(x, kernel, name, ctx, strides=1):
@@ -58,7 +59,7 @@ def depthwise(x, kernel, name, ctx, strides=1):
     if pad:
         x = keras.layers.ZeroPadding2D(pad, name=f"{name}-pad")(x)
     return keras.layers.DepthwiseConv2D(kernel[0], strides=strides, padding=padding, use_bias=False,
-                                        depth_multiplier=ctx.dw_multiplier, depthwise_initializer=goog_init(),
+                                        depth_multiplier=ctx.dw_multiplier, depthwise_initializer=kaiming_fan_out(),
                                         name=name)(x)
 
 

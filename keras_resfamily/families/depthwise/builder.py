@@ -13,7 +13,7 @@ import keras
 from keras_resfamily.families.depthwise import blocks
 from keras_resfamily.families.depthwise.arch import plan
 from keras_resfamily.families.depthwise.naming import NAMINGS
-from keras_resfamily.layers.mixed_depthwise_conv2d import goog_init
+from keras_resfamily.layers.utils import kaiming_fan_out
 
 LAYER_PADDING = {"tf": "same", "symmetric": "symmetric"}
 SE_GATES = {"efficientnet": "sigmoid", "mobilenetv3": "hard_sigmoid"}
@@ -56,5 +56,5 @@ def build_pre_logits(x, spec):
     if spec.head != "pre_logits":
         return x
     naming = NAMINGS[spec.naming]
-    x = keras.layers.Dense(plan(spec).head_channels, kernel_initializer=goog_init(), name=naming.head_conv)(x)
+    x = keras.layers.Dense(plan(spec).head_channels, kernel_initializer=kaiming_fan_out(), name=naming.head_conv)(x)
     return blocks.activation(x, spec.act, naming.head_act)

@@ -7,12 +7,11 @@ import keras
 
 from keras_resfamily.families.residual.attention import make_attention
 from keras_resfamily.layers import GroupedConv2D, StochasticDepth
+from keras_resfamily.layers.utils import kaiming_fan_out
 
 # PyTorch BatchNorm defaults: momentum 0.1 of the new value == Keras momentum 0.9; eps 1e-5.
 BN_MOMENTUM = 0.9
 BN_EPSILON = 1e-5
-# timm / torchvision init: kaiming normal, fan_out, ReLU gain.
-CONV_INIT = keras.initializers.VarianceScaling(2.0, mode="fan_out", distribution="untruncated_normal")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +34,7 @@ def reference_padding(kernel_size, stride=1, dilation=1):
 
 
 def conv2d(x, filters, kernel_size, name, strides=1, groups=1, dilation_rate=1, use_bias=False,
-           kernel_initializer=CONV_INIT):
+           kernel_initializer=None):
     """Conv2D with PyTorch's symmetric padding (Keras 'same' pads bottom/right only at stride 2)."""
     pad = reference_padding(kernel_size, strides, dilation_rate)
     symmetric_same = strides == 1 and kernel_size % 2 == 1
@@ -50,7 +49,7 @@ def conv2d(x, filters, kernel_size, name, strides=1, groups=1, dilation_rate=1, 
         groups=groups,
         dilation_rate=dilation_rate,
         use_bias=use_bias,
-        kernel_initializer=kernel_initializer,
+        kernel_initializer=kernel_initializer or kaiming_fan_out(),
         name=name,
     )(x)
 
