@@ -3,20 +3,19 @@
 import numpy as np
 
 
-def randomized_timm_model(reference, seed=0, num_classes=1000):
+def randomized_timm_model(reference, seed=0, num_classes=1000, **arguments):
     """A timm model in eval mode whose parameters and BN running stats are all random."""
     import timm
 
-    return _randomized(lambda: timm.create_model(reference, pretrained=False, num_classes=num_classes), seed)
+    return _randomized(lambda: timm.create_model(reference, pretrained=False, num_classes=num_classes, **arguments),
+                       seed)
 
 
 def randomized_reference_model(spec, seed=0):
     """The spec's reference model (timm or torchvision), randomised like `randomized_timm_model`."""
     arguments = dict(spec.reference_arguments)
     if spec.reference_source == "timm":
-        import timm
-
-        return _randomized(lambda: timm.create_model(spec.reference, pretrained=False, **arguments), seed)
+        return randomized_timm_model(spec.reference, seed, **arguments)
     assert spec.reference_source == "torchvision", spec.reference_source
     import torchvision
 
