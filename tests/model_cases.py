@@ -9,11 +9,12 @@ ALL_SPECS = kr.specs.all_specs()
 REFERENCE_SPECS = [s for s in ALL_SPECS if s.reference]
 PAPER_SPECS = [s for s in ALL_SPECS if s.paper_params_millions is not None]
 
-# Every registered model is built, run forward and backward (float32), run forward in float16,
-# saved and reloaded. What depends only on the code a model runs (mixed-precision training, input
-# channels, non-square inputs, drop path, poolings) runs on the smallest model of each code path:
-# each distinct `spec.code_path()` of each family (the residual family: block, attention, grouped,
-# stem, stem pool, avg-down, layout, CIFAR-size).
+# Every registered model is built, run forward and backward (float32), saved, reloaded and checked
+# against its reference. What depends only on the code a model runs (float16 feature maps, mixed-
+# precision training, input channels, non-square inputs, drop path) runs on the smallest model of
+# each code path: each distinct `spec.code_path()` of each family (the residual family: block,
+# attention, grouped, stem, stem pool, avg-down, layout, CIFAR-size). A row's strides and taps are
+# data its parity test already checks: a wrong stride changes the classifier's output.
 # Training every model for two bfloat16 steps took ~25 of the suite's 49 minutes on a 2-core AVX2 VM
 # (ResNetRS420: 53 s of steps after a 15 s build) and exercised no code the smallest one does not.
 
@@ -35,6 +36,9 @@ def _smallest_per(key, specs):
 
 
 CODE_PATH_SPECS = _smallest_per(_code_path, ALL_SPECS)
+
+# The headless paths (input tensor, pooling, no head) are the shared builder's code: one model per family.
+FAMILY_SPECS = _smallest_per(lambda spec: (type(spec).__name__,), ALL_SPECS)
 
 # Float16 training on CPU is slower still (TensorFlow computes float16 conv gradients ~14x slower
 # than bfloat16 ones): one model per (block, attention) kind. CIFAR models (32x32 inputs, no stem

@@ -10,7 +10,7 @@ import keras
 import keras_resfamily as kr
 from keras_resfamily.graph_walk import walk_depth
 from model_cases import (
-    ALL_SPECS, CODE_PATH_SPECS, FLOAT16_TRAIN_SPECS, PAPER_SPECS, REFERENCE_SPECS, cases, small_input_size,
+    ALL_SPECS, CODE_PATH_SPECS, FAMILY_SPECS, FLOAT16_TRAIN_SPECS, PAPER_SPECS, REFERENCE_SPECS, cases, small_input_size,
     trainable_params,
 )
 
@@ -232,9 +232,9 @@ def _headless_forward_and_check(spec, pooling, policy):
     assert np.all(np.isfinite(np.asarray(keras.ops.cast(out, "float32")))), (pooling, policy)
 
 
-@pytest.mark.parametrize("spec", cases(ALL_SPECS))
+@pytest.mark.parametrize("spec", cases(CODE_PATH_SPECS))
 def test_features_only_float16_forward_strides(spec):
-    """Every model, features_only under mixed_float16 on a non-square input: finite float16 feature
+    """Every code path, features_only under mixed_float16 on a non-square input: finite float16 feature
     maps, one per stride level, each the input size divided by its stride (rounded up)."""
     keras.config.set_dtype_policy("mixed_float16")
     size = small_input_size(spec)
@@ -251,7 +251,7 @@ def test_features_only_float16_forward_strides(spec):
     assert max(int(k[len("stride"):]) for k in features) == 32 or spec.default_size <= 32
 
 
-@pytest.mark.parametrize("spec", cases(CODE_PATH_SPECS))
+@pytest.mark.parametrize("spec", cases(FAMILY_SPECS))
 def test_headless_forward_input_tensor_poolings(spec):
     """include_top=False with an input tensor: avg pooling in float16, the unpooled map in bfloat16."""
     _headless_forward_and_check(spec, "avg", "mixed_float16")
