@@ -24,7 +24,9 @@ def _model_inputs(input_tensor, input_shape):
     if not keras.backend.is_keras_tensor(input_tensor):
         x = keras.Input(tensor=input_tensor, shape=input_shape)
         return x, x
-    return input_tensor, keras.utils.get_source_inputs(input_tensor)
+    sources = keras.utils.get_source_inputs(input_tensor)
+    # One input: the tensor itself, so that calling the model with one array matches its structure.
+    return input_tensor, sources[0] if len(sources) == 1 else sources
 
 
 def _resolve_variant(spec, weights, include_top, arguments):
@@ -45,13 +47,21 @@ def _normalization(x, spec, weights, input_shape):
     if input_shape[-1] != 3:
         raise ValueError("`include_preprocessing=True` normalises RGB images and needs 3 input channels. "
                          f"Received: input_shape={tuple(input_shape)}")
-    entry = find_entry(spec, weights)  # a published tag: its own mean/std; else the row's
-    mean, std = (entry.mean, entry.std) if entry else (spec.mean, spec.std)
+    # A published tag: its own mean/std, unless a variant argument changed what the row's inputs are
+    # (GoogLeNet's transform_input=False takes the (x - 0.5) / 0.5 inputs the transform would make).
+    entry = find_entry(spec, weights)
+    row = get_spec(spec.name)
+    mean, std = (entry.mean, entry.std) if entry and (spec.mean, spec.std) == (row.mean, row.std) else (spec.mean, spec.std)
     return keras.layers.Rescaling(scale=[1.0 / (255.0 * s) for s in std], offset=[-m / s for m, s in zip(mean, std)],
                                   name=PREPROCESSING_LAYER)(x)
 
 
-def build_model(
+def build_model(spec, **arguments):
+    """Build the Keras model for `spec` (a spec or registered name). See the constructors."""
+    return build_model_and_features(spec, **arguments)[0]
+
+
+def build_model_and_features(
     spec,
     include_top=True,
     weights=None,
@@ -67,7 +77,8 @@ def build_model(
     include_preprocessing=False,
     **variant_arguments,
 ):
-    """Build the Keras model for `spec` (a spec or registered name). See the constructors."""
+    """(model, {"strideN": feature map}): the model and its trunk's feature maps, tensors of its graph
+    (`keras.Model(model.inputs, features)` is its features_only view, sharing its weights)."""
     from keras_resfamily import hub  # the weights hub imports the builder's specs
 
     spec = get_spec(spec)
@@ -92,14 +103,15 @@ def build_model(
     if include_preprocessing:
         x = _normalization(x, spec, weights, input_shape)
 
-    x, features = spec.build_trunk(x, drop_path_rate)
+    x, taps = spec.build_trunk(x, drop_path_rate)
+    # Families may pass other maps (auxiliary heads' inputs) to `build_head` in `taps`.
+    features = {k: v for k, v in taps.items() if k.startswith("stride")}
     name = name or spec.keras_name
     if features_only:
-        # Families may pass other maps (auxiliary heads' inputs) to `build_head` in `features`.
-        model = functional_model(inputs, {k: v for k, v in features.items() if k.startswith("stride")}, name)
+        model = functional_model(inputs, features, name)
     else:
         if include_top:
-            x = spec.build_head(x, features, classes, classifier_activation, dropout_rate)
+            x = spec.build_head(x, taps, classes, classifier_activation, dropout_rate)
         elif pooling == "avg":
             # Pooling in float32: a float16 mean over a large feature map can overflow.
             x = keras.layers.GlobalAveragePooling2D(name="global_pool", dtype="float32")(x)
@@ -108,4 +120,4 @@ def build_model(
         model = functional_model(inputs, x, name)
     if weights is not None:
         hub.load_weights(model, spec, weights, include_top=include_top and not features_only)
-    return model
+    return model, features

@@ -38,6 +38,9 @@ class ArchSpec:
             paper's precision (checked by the tests), for variants without a reference.
         reference_arguments: keyword arguments of the reference's constructor that make it compute
             what this row computes, e.g. (("aux_logits", False),) (the parity tests build it so).
+        min_train_size: the smallest input on which training-mode batch statistics stay usable, where
+            larger than `min_size`: unpadded trunks shrink a `min_size` input to a 1x1 map, whose
+            per-batch BN statistics blow gradients up (timm's inception_v3 at 75x91: |grad| ~1e7).
     """
 
     name: str
@@ -52,6 +55,7 @@ class ArchSpec:
     std: Tuple[float, float, float] = IMAGENET_STD
     paper_params_millions: Optional[float] = None
     reference_arguments: Tuple[Tuple[str, object], ...] = ()
+    min_train_size: Optional[int] = None
 
     @property
     def reference_key(self) -> Optional[str]:
@@ -75,6 +79,8 @@ class ArchSpec:
     # Layer names of the shared head: the reference's module paths ('.' written as '-').
     classifier_name = "fc"
     dropout_name = "drop"
+    # The reduction of the trunk's last map on ImageNet-size rows (the deepest "strideN" feature).
+    output_stride = 32
 
     def summary(self) -> str:
         """One line describing the architecture, used in generated docstrings."""
@@ -83,6 +89,12 @@ class ArchSpec:
     def build_trunk(self, x, drop_path_rate):
         """The family's builder: image tensor -> (last feature map, {"strideN": feature map})."""
         raise NotImplementedError
+
+    def feature_map_size(self, size: int, stride: int) -> int:
+        """Height (width) of the "stride{stride}" feature map on inputs `size` pixels high (wide):
+        ceil(size / stride), what TF 'same' padding gives. Families with unpadded convolutions or
+        ceil-mode pools override it with the reference's arithmetic."""
+        return -(-size // stride)
 
     def variant_arguments(self) -> "dict[str, tuple[object, str]]":
         """keras.applications' own extra constructor arguments of this row: name -> (default, one-line

@@ -9,12 +9,12 @@ ALL_SPECS = kr.specs.all_specs()
 REFERENCE_SPECS = [s for s in ALL_SPECS if s.reference]
 PAPER_SPECS = [s for s in ALL_SPECS if s.paper_params_millions is not None]
 
-# Every registered model is built, run forward and backward (float32), saved, reloaded and checked
-# against its reference. What depends only on the code a model runs (float16 feature maps, mixed-
-# precision training, input channels, non-square inputs, drop path) runs on the smallest model of
-# each code path: each distinct `spec.code_path()` of each family (the residual family: block,
-# attention, grouped, stem, stem pool, avg-down, layout, CIFAR-size). A row's strides and taps are
-# data its parity test already checks: a wrong stride changes the classifier's output.
+# Every registered model is built once (under mixed_float16: its feature maps run in float16, then
+# it is switched to float32), run forward and backward, saved, reloaded and checked against its
+# reference. What depends only on the code a model runs (mixed-precision training, input channels,
+# non-square inputs, drop path) runs on the smallest model of each code path: each distinct
+# `spec.code_path()` of each family (the residual family: block, attention, grouped, stem, stem
+# pool, avg-down, layout, CIFAR-size).
 # Training every model for two bfloat16 steps took ~25 of the suite's 49 minutes on a 2-core AVX2 VM
 # (ResNetRS420: 53 s of steps after a 15 s build) and exercised no code the smallest one does not.
 

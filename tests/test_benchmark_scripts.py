@@ -55,9 +55,9 @@ def _markdown_tables(out):
     return tables
 
 
-def test_depthwise_speed_tables(tmp_path):
-    out_file = tmp_path / "depthwise.md"
-    out = _run("depthwise_speed.py", "--size", "32", "--rounds", "1", "--batches", "1", "--threads", "1",
+def test_applications_speed_tables(tmp_path):
+    out_file = tmp_path / "applications.md"
+    out = _run("applications_speed.py", "--size", "32", "--rounds", "1", "--batches", "1", "--threads", "1",
                "--models", "MobileNetV2", "--shapes", "8x8x8:3:1", "6x6x16:5:2", "--out", str(out_file))
     assert out_file.read_text().strip() == out.strip()
     tables = _markdown_tables(out)

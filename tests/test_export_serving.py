@@ -17,6 +17,8 @@ import pytest
 from PIL import Image
 
 import keras_resfamily as kr
+from keras_resfamily import hub
+from keras_resfamily.export import serving
 from keras_resfamily.export.__main__ import main as export_cli
 from keras_resfamily.export.serving_module import resize_and_center_crop
 from keras_resfamily.preprocessing import imagenet_classes
@@ -41,6 +43,11 @@ REPRESENTATIVES = {
     "MobileNetV3Small": {},
     "EfficientNetB0": {"fold": True},
     "MixNetS": {},
+    # Ceil-mode pools and the in-model `transform_input` Rescaling (GoogLeNet), aligned Xception's
+    # separable blocks, and a convolutional classifier (SqueezeNet: 1x1 conv, ReLU, average pool).
+    "GoogLeNet": {},
+    "Xception41": {},
+    "SqueezeNet1_1": {},
 }
 
 # `import tensorflow` itself imports keras when it is installed; None entries make keras and
@@ -108,22 +115,34 @@ def _randomize_batch_norm(model, rng):
                                rng.uniform(0.5, 2.0, c)])
 
 
-def _design_head(model, normalised, classes_for_images, rng):
+def _design_head(model, name, normalised, classes_for_images, rng):
     """Classifier whose logit for class c_i is the cosine of the features with image i's.
 
     Random-weight features share a large common part; centring and dividing by their spread
     amplifies float32 noise by |features| / spread (up to ~250x), so the scale stays at 1: a logit
     margin of ~0.5 between classes, noise below 1e-4.
+
+    The classifier is the spec's `classifier_name` layer: a Dense on pooled features, or a 1x1
+    Conv2D (SqueezeNet) on the last map, followed by a ReLU and the average pool. There a bias
+    shift, common to all classes (softmax ignores it), makes every position's pre-activation >= 1
+    on the test images: the ReLU is then the identity, and the pooled logits are the pooled
+    features' as for a Dense.
     """
-    head = model.layers[-1]
-    features = keras.Model(model.inputs[0], head.input)(normalised).numpy().astype("float64")
+    head = model.get_layer(kr.get_spec(name).classifier_name)
+    inputs = keras.Model(model.inputs[0], head.input)(normalised).numpy().astype("float64")
+    channels, classes = head.kernel.shape[-2:]
+    assert tuple(head.kernel.shape) in [(channels, classes), (1, 1, channels, classes)], head.kernel.shape
+    features = inputs.reshape(len(inputs), -1, channels).mean(1)  # (batch, C): a conv head's pooled map
     centre = features.mean(0)
     radius = np.linalg.norm(features - centre, axis=1).mean()
-    kernel = rng.normal(0, 0.1 / np.sqrt(features.shape[1]), head.kernel.shape)
+    kernel = rng.normal(0, 0.1 / np.sqrt(channels), (channels, classes))
     for feature, cls in zip(features, classes_for_images):
         kernel[:, cls] = (feature - centre) / np.linalg.norm(feature - centre)
     kernel /= radius
-    head.set_weights([kernel.astype("float32"), (-centre @ kernel).astype("float32")])
+    bias = -centre @ kernel
+    if len(head.kernel.shape) == 4:
+        bias += 1.0 - min((inputs @ kernel + bias).min(), 0.0)
+    head.set_weights([kernel.reshape(head.kernel.shape).astype("float32"), bias.astype("float32")])
 
 
 def _probabilities(model, normalised, logits):
@@ -143,7 +162,7 @@ def _export_one(name, options, base, encoded, crops, seed):
     _randomize_batch_norm(model, rng)
     normalised = kr.preprocess_input(crops, name)
     expected_classes = [(i * 211 + 7) % classes for i in range(len(crops))]
-    _design_head(model, normalised, expected_classes, rng)
+    _design_head(model, name, normalised, expected_classes, rng)
     path = os.path.join(base, name.lower(), "1")
     if options.get("via_cli"):
         weights = os.path.join(base, f"{name}.weights.h5")
@@ -243,6 +262,9 @@ def test_reloaded_predict_images_returns_known_classes(exports, name):
     probabilities = expected["probabilities"]
     # The designed head works: each image's Keras top-1 is its assigned class.
     assert list(probabilities.argmax(1)) == expected["classes"]
+    # ... by a clear margin (measured >= 0.2 in log-probability; the float32 noise is < 1e-4).
+    top_two = np.sort(np.log(probabilities), axis=1)[:, -2:]
+    assert (top_two[:, 1] - top_two[:, 0]).min() > 0.1
     assert list(reloaded["class_ids"][:, 0]) == expected["classes"]
     k = reloaded["class_ids"].shape[1]
     assert k == 5
@@ -275,3 +297,25 @@ def test_saved_model_cli_lists_documented_signatures(exports):
         assert "Method name is: tensorflow/serving/predict" in section
         for tensor, dtype, shape in tensors:
             assert f"{tensor} tensor_info: dtype: {dtype} shape: {shape}" in section, (tensor, section)
+
+
+@pytest.mark.parametrize("name, tag, crop_pct", [("InceptionV3", "tv_in1k", 0.875), ("Xception", "tf_in1k", 0.8975)])
+def test_299_pixel_models_export_with_their_pretrained_config(name, tag, crop_pct, tmp_path, monkeypatch):
+    """Without image_size / crop_pct / interpolation, predict_images uses the default checkpoint's
+    eval config (timm's inception_v3.tv_in1k, legacy_xception.tf_in1k), not 224 / bilinear.
+
+    The SavedModel write is skipped (a few seconds per model): the module it would save holds the
+    config. The models take any size, so the crop size is the config's too."""
+    saved = []
+    monkeypatch.setattr(serving.tf.saved_model, "save", lambda module, path, signatures: saved.append(module))
+    entry = hub.get_weights_entry(name)
+    assert entry.tag == tag
+    model = kr.create_model(name, input_shape=(None, None, 3))
+    kr.export_serving(model, str(tmp_path / name / "1"))
+    config = saved[0]._config
+    assert (config.input_size, config.crop_size, config.crop_pct, config.interpolation) == ((None, None), 299, crop_pct,
+                                                                                          "bicubic")
+    assert config.mean == config.std == (0.5, 0.5, 0.5)
+    assert (config.crop_size, config.crop_pct, config.interpolation, config.mean, config.std) == (
+        entry.input_size[1], entry.crop_pct, entry.interpolation, entry.mean, entry.std)
+    assert config.include_preprocessing and not config.model_normalises and not config.apply_softmax

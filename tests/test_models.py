@@ -1,6 +1,7 @@
 """Every registered model: timm parity, parameter counts, forward/backward, pooling, precision, save/reload."""
 
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -8,7 +9,8 @@ import tensorflow as tf
 
 import keras
 import keras_resfamily as kr
-from keras_resfamily.graph_walk import walk_depth
+from keras_resfamily.builder import build_model_and_features
+from keras_resfamily.graph_walk import functional_model, walk_depth
 from model_cases import (
     ALL_SPECS, CODE_PATH_SPECS, FAMILY_SPECS, FLOAT16_TRAIN_SPECS, PAPER_SPECS, REFERENCE_SPECS, cases, small_input_size,
     trainable_params,
@@ -53,12 +55,43 @@ def at_stack_depth(frames, call):
 MAX_WALK_DEPTH = 400
 
 
-def build_at_depth(name, **kwargs):
-    """Build `name` from a caller stack 200 frames deep and check how deep Keras' graph walk goes."""
-    model = at_stack_depth(200, lambda: kr.create_model(name, **kwargs))
+def build_float16_then_float32(spec, **kwargs):
+    """Build the model once, from a caller stack 200 frames deep, under mixed_float16 (as users do):
+    check its feature maps in float16, then switch it to float32 for the float32 checks.
+
+    Every layer that took the global policy then computes in float32, and those built in float32
+    stay so: the model computes what a float32 build does (the reload checks: it deserializes a
+    genuine float32 build from the model's config and must give bit-equal outputs). One build per
+    model instead of a float32 model, a float16 features_only model and the reload.
+    """
+    keras.config.set_dtype_policy("mixed_float16")
+    model, features = at_stack_depth(200, lambda: build_model_and_features(spec.name, **kwargs))
     depth = walk_depth(model.outputs)
-    assert depth <= MAX_WALK_DEPTH, f"{name}: Keras' graph walk is {depth} frames deep (> {MAX_WALK_DEPTH})"
+    assert depth <= MAX_WALK_DEPTH, f"{spec.name}: Keras' graph walk is {depth} frames deep (> {MAX_WALK_DEPTH})"
+    assert_backend_safe_names(model)
+    assert_kernels_start_different(model)
+    assert_float16_feature_maps(spec, functional_model(model.inputs[0], features, "features"))
+    keras.config.set_dtype_policy("float32")
+    for layer in model._flatten_layers(include_self=False):
+        if layer.dtype_policy.name == "mixed_float16":
+            layer.dtype_policy = "float32"
     return model
+
+
+def assert_float16_feature_maps(spec, features_model):
+    """The stride maps on a non-square input under mixed_float16: finite float16 maps, one per stride
+    level, each the size the spec's arithmetic gives (input / stride rounded up for 'same'-padded trunks)."""
+    size = small_input_size(spec)
+    height, width = size, size + 16
+    features = features_model(_images(2, height, width), training=False)
+    assert features and all(key.startswith("stride") for key in features), list(features)
+    for key, value in features.items():
+        stride = int(key[len("stride"):])
+        expected = (2, spec.feature_map_size(height, stride), spec.feature_map_size(width, stride))
+        assert tuple(value.shape[:3]) == expected, (key, value.shape)
+        assert keras.backend.standardize_dtype(value.dtype) == "float16"
+        assert np.all(np.isfinite(np.asarray(keras.ops.cast(value, "float32")))), key
+    assert max(int(k[len("stride"):]) for k in features) == spec.output_stride or spec.default_size <= 32
 
 
 def assert_save_reload_equal(model, spec, images, expected, tmp_path):
@@ -125,13 +158,13 @@ def _images(batch, height, width, channels=3):
 @pytest.mark.parametrize("spec", cases(REFERENCE_SPECS))
 def test_timm_parity_save_reload_and_backward(spec, tmp_path):
     """Random reference weights (BN statistics too) load by name; outputs and parameter counts equal the
-    reference's (timm, or torchvision for rows whose reference is torchvision's)."""
+    reference's (timm, or torchvision for rows whose reference is torchvision's). The same build's
+    feature maps run in float16 first (`build_float16_then_float32`)."""
     pytest.importorskip("timm")
     from timm_reference import randomized_reference_model, timm_forward, timm_trainable_params
 
     reference = randomized_reference_model(spec, seed=1)
-    model = build_at_depth(spec.name, classifier_activation=None)
-    assert_backend_safe_names(model)
+    model = build_float16_then_float32(spec, classifier_activation=None)
     kr.load_timm_state_dict(model, reference.state_dict())
     assert trainable_params(model) == timm_trainable_params(reference)
 
@@ -149,8 +182,7 @@ def test_timm_parity_save_reload_and_backward(spec, tmp_path):
 
 @pytest.mark.parametrize("spec", cases([s for s in ALL_SPECS if not s.reference]))
 def test_paper_model_forward_save_reload_and_backward(spec, tmp_path):
-    model = build_at_depth(spec.name)
-    assert_backend_safe_names(model)
+    model = build_float16_then_float32(spec)
     size = small_input_size(spec)
     images = _images(2, size, size)
     probs = np.asarray(model(images, training=False))
@@ -172,7 +204,7 @@ def test_parameter_count_matches_paper(spec):
 def _fit_steps_and_check(spec, policy, steps):
     """classes=7, 1-channel non-square input, drop path: `steps` eager fit steps of batch 2 under `policy`.
 
-    The smallest input the model accepts (min_size x min_size + 16) and eager steps keep this cheap
+    The smallest input the model trains on (min_train_size or min_size, x that + 16) and eager steps keep this cheap
     (tracing a train graph per model would dominate the suite). Under float16 the loss scale starts
     at 2**5, not Keras' 2**15: at initialisation, on these few-pixel inputs, activation gradients
     reach ~300 (RepVGG_A0, float32, 4 seeds), so any scale above ~2**7 overflows float16 and the
@@ -180,7 +212,8 @@ def _fit_steps_and_check(spec, policy, steps):
     From 2**5, 12 of 12 seeds applied every step.
     """
     keras.config.set_dtype_policy(policy)
-    height, width = spec.min_size, spec.min_size + 16
+    height = spec.min_train_size or spec.min_size
+    width = height + 16
     model = kr.create_model(spec.name, classes=7, input_shape=(height, width, 1), drop_path_rate=0.1)
     optimizer = keras.optimizers.SGD(0.01)
     if policy == "mixed_float16":
@@ -224,7 +257,9 @@ def _headless_forward_and_check(spec, pooling, policy):
     inputs = keras.Input((size, size, 3))
     model = kr.create_model(spec.name, include_top=False, input_tensor=inputs, pooling=pooling)
     assert model.inputs[0] is inputs
-    out = model(_images(2, size, size), training=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # e.g. Keras' "structure of `inputs` doesn't match"
+        out = model(_images(2, size, size), training=False)
     if pooling is None:
         assert len(out.shape) == 4 and out.shape[0] == 2
     else:
@@ -232,23 +267,11 @@ def _headless_forward_and_check(spec, pooling, policy):
     assert np.all(np.isfinite(np.asarray(keras.ops.cast(out, "float32")))), (pooling, policy)
 
 
-@pytest.mark.parametrize("spec", cases(CODE_PATH_SPECS))
-def test_features_only_float16_forward_strides(spec):
-    """Every code path, features_only under mixed_float16 on a non-square input: finite float16 feature
-    maps, one per stride level, each the input size divided by its stride (rounded up)."""
+@pytest.mark.parametrize("spec", cases(FAMILY_SPECS))
+def test_features_only_model_under_float16(spec):
+    """`features_only=True` (the shared builder's path, once per family): the stride maps alone."""
     keras.config.set_dtype_policy("mixed_float16")
-    size = small_input_size(spec)
-    height, width = size, size + 16
-    model = kr.create_model(spec.name, features_only=True)
-    assert_kernels_start_different(model)
-    features = model(_images(2, height, width), training=False)
-    assert features and all(key.startswith("stride") for key in features), list(features)
-    for key, value in features.items():
-        stride = int(key[len("stride"):])
-        assert tuple(value.shape[:3]) == (2, -(-height // stride), -(-width // stride)), (key, value.shape)
-        assert keras.backend.standardize_dtype(value.dtype) == "float16"
-        assert np.all(np.isfinite(np.asarray(keras.ops.cast(value, "float32")))), key
-    assert max(int(k[len("stride"):]) for k in features) == 32 or spec.default_size <= 32
+    assert_float16_feature_maps(spec, kr.create_model(spec.name, features_only=True))
 
 
 @pytest.mark.parametrize("spec", cases(FAMILY_SPECS))

@@ -7,3 +7,6 @@ adding one means adding its folder and one import line here.
 
 from keras_resfamily.families import residual  # noqa: F401
 from keras_resfamily.families import depthwise  # noqa: F401
+from keras_resfamily.families import inception  # noqa: F401
+from keras_resfamily.families import xception  # noqa: F401
+from keras_resfamily.families import squeezenet  # noqa: F401

@@ -5,9 +5,9 @@
 an https URL of a .safetensors file, or a local `.weights.h5` / `.safetensors` path. Remote files
 are downloaded once into the cache, verified by sha256, converted once and loaded by name.
 
-torchvision rows' published `.pth` files are served from their registry entries only: checked
-against the sha256 prefix in their file name, parsed by an allow-list unpickler that runs nothing
-(`torch_pickle`), then recorded by full sha256. A `.pth` named by the user is never read.
+Published `.pth` files (torchvision's, and timm's legacy_xception release) are served from their
+registry entries only: checked against the sha256 prefix in their file name, parsed by an allow-list
+unpickler that runs nothing (`torch_pickle`), then recorded by full sha256. A `.pth` named by the user is never read.
 """
 
 import os

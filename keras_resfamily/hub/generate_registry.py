@@ -38,6 +38,12 @@ OUTPUT = os.path.join(REPO_ROOT, "keras_resfamily", "data", "pretrained_weights.
 TORCHVISION_LICENSE = "bsd-3-clause"
 
 
+def published_prefix(filename):
+    from keras_resfamily.hub.sources import published_prefix as prefix  # after torch: imports TensorFlow
+
+    return prefix(filename)
+
+
 def entry_from_cfg(tag, cfg):
     """One registry entry, or None when timm has no safetensors file for the tag."""
     if cfg.custom_load:
@@ -47,9 +53,15 @@ def entry_from_cfg(tag, cfg):
                       revision="main", url=None)
     elif cfg.url and cfg.url.endswith(".safetensors"):
         source = dict(hf_repo=None, filename=cfg.url.rsplit("/", 1)[-1], revision=None, url=cfg.url)
-    else:  # untrained, or only a pickled .pth checkpoint (never read)
+    elif cfg.url and published_prefix(cfg.url.rsplit("/", 1)[-1]):
+        # A .pth whose name publishes its sha256 prefix (legacy_xception's, on GitHub releases): served
+        # like torchvision's, checked against the prefix and read without running its pickle.
+        filename = cfg.url.rsplit("/", 1)[-1]
+        source = dict(hf_repo=None, filename=filename, revision=None, url=cfg.url,
+                      sha256_prefix=published_prefix(filename))
+    else:  # untrained, or a pickled .pth with nothing to check it against (never read)
         return None
-    if not source["filename"].endswith(".safetensors"):
+    if not source["filename"].endswith((".safetensors", ".pth")):
         return None
     return dict(
         tag=tag, **source, sha256=None, input_size=list(cfg.input_size), crop_pct=cfg.crop_pct,
@@ -73,20 +85,21 @@ def model_entries(reference):
 
 
 def torchvision_classifier(name, num_classes):
-    """Key prefix of the classifier: the last Linear with `num_classes` outputs ("classifier.3")."""
+    """Key prefix of the classifier: the last Linear (or SqueezeNet's 1x1 Conv2d) with `num_classes`
+    outputs ("classifier.3")."""
     with torch.device("meta"):  # no memory, no initialisation: only the module names are needed
         model = torchvision.models.get_model(name, weights=None, num_classes=num_classes)
-    linears = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear) and m.out_features == num_classes]
-    if not linears:
-        raise ValueError(f"torchvision {name} has no Linear with {num_classes} outputs; received modules "
+    outputs = {torch.nn.Linear: "out_features", torch.nn.Conv2d: "out_channels"}
+    classifiers = [n for n, m in model.named_modules()
+                   if type(m) in outputs and getattr(m, outputs[type(m)]) == num_classes]
+    if not classifiers:
+        raise ValueError(f"torchvision {name} has no Linear or Conv2d with {num_classes} outputs; received modules "
                          f"{[n for n, _ in model.named_modules()][-5:]}")
-    return linears[-1]
+    return classifiers[-1]
 
 
 def torchvision_entry(weights, classifier):
     """One registry entry of a torchvision weights enum member."""
-    from keras_resfamily.hub.sources import published_prefix
-
     transforms = weights.transforms()
     crop, resize = transforms.crop_size[0], transforms.resize_size[0]
     filename = weights.url.rsplit("/", 1)[-1]

@@ -1,8 +1,8 @@
 """Where a weights file comes from: a Hugging Face hub repo file or a plain https URL.
 
-Users name safetensors files only. The registry also lists torchvision's `.pth` files, which carry
-no full hash, only the first hex digits of their sha256 in the file name (`mobilenet_v2-7ebf99e0.pth`,
-what torch.hub checks): such a Source has `sha256_prefix` set (see fetch.py).
+Users name safetensors files only. The registry also lists published `.pth` files (torchvision's,
+timm's legacy_xception release), which carry no full hash, only the first hex digits of their
+sha256 in the file name (`mobilenet_v2-7ebf99e0.pth`, what torch.hub checks): such a Source has `sha256_prefix` set (see fetch.py).
 """
 
 import dataclasses

@@ -1,5 +1,6 @@
 """Custom Keras 3 layers (backend-agnostic, serializable)."""
 
+from keras_resfamily.layers.adaptive_average_pooling import AdaptiveAveragePooling2D
 from keras_resfamily.layers.efficient_channel_attention import EfficientChannelAttention
 from keras_resfamily.layers.gather_excite import GatherExcite
 from keras_resfamily.layers.global_context import GlobalContext
@@ -14,6 +15,7 @@ from keras_resfamily.layers.squeeze_excite import SqueezeExcite
 from keras_resfamily.layers.stochastic_depth import StochasticDepth
 
 __all__ = [
+    "AdaptiveAveragePooling2D",
     "EfficientChannelAttention",
     "GatherExcite",
     "GlobalContext",

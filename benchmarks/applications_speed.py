@@ -1,12 +1,13 @@
-"""Depthwise-heavy ImageNet models on CPU: ours vs keras.applications vs timm, and depthwise conv forms.
+"""Models keras.applications also ships, on CPU: ours vs keras.applications vs timm; depthwise conv forms.
 
 Float32, CPU, synthetic inputs, the same intra-op thread count for TensorFlow and torch.
 
-1. Models: inference img/s of keras_resfamily's MobileNetV2, MobileNetV3Large and EfficientNetB0
-   (weights=None), keras.applications' MobileNetV2, MobileNetV3Large(include_preprocessing=False) and
-   EfficientNetB0 (weights=None; its built-in Rescaling + Normalization cannot be switched off), and
-   the timm models ours compute the same as (spec.reference: mobilenetv2_100, tf_mobilenetv3_large_100,
-   tf_efficientnet_b0; eval mode, torch.inference_mode, NCHW). Keras models run as a warmed-up
+1. Models: inference img/s of keras_resfamily's MobileNetV2, MobileNetV3Large, EfficientNetB0,
+   InceptionV3, InceptionResNetV2 and Xception (weights=None), keras.applications' models of the same
+   names (weights=None; MobileNetV3Large with include_preprocessing=False; EfficientNetB0's built-in
+   Rescaling + Normalization cannot be switched off), and the timm models ours compute the same as
+   (spec.reference: mobilenetv2_100, tf_mobilenetv3_large_100, tf_efficientnet_b0, inception_v3,
+   inception_resnet_v2, legacy_xception; eval mode, torch.inference_mode, NCHW). Keras models run as a warmed-up
    tf.function(jit_compile=False) of model(x, training=False); timm runs in a child process (torch
    cannot be imported where TensorFlow already is) that stays alive and times one call per request.
 2. Depthwise forms: the depthwise layers of MobileNetV2 / EfficientNetB0 (shapes at 224, scaled to
@@ -20,7 +21,7 @@ Interleaving evens out drift, not oversubscription: with more runnable threads t
 load average printed), torch's OpenMP threads spin at each barrier for a descheduled peer (timm
 MobileNetV2 at 64 px, 2 threads, load 5 on 2 cores: 1.3 s per batch instead of 28 ms).
 
-    python3 benchmarks/depthwise_speed.py [--rounds 10] [--batches 8 1] [--size 224] [--threads N]
+    python3 benchmarks/applications_speed.py [--rounds 10] [--batches 8 1] [--size 224] [--threads N]
         [--models MobileNetV2 ...] [--shapes 112x112x32:3:1 ...] [--skip-timm] [--skip-forms] [--out FILE.md]
 
 Not a test: numbers depend on the machine and its load.
@@ -39,7 +40,8 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "keras_resfamily", "bench")
-MODELS = ("MobileNetV2", "MobileNetV3Large", "EfficientNetB0")
+MODELS = ("MobileNetV2", "MobileNetV3Large", "EfficientNetB0", "InceptionV3", "InceptionResNetV2", "Xception")
+APPLICATION_OPTIONS = {"MobileNetV3Large": {"include_preprocessing": False}}  # ours takes normalised input too
 # Depthwise layers of MobileNetV2 / EfficientNetB0 at 224: "HxWxC:kernel:stride".
 SHAPES = ("112x112x32:3:1", "112x112x96:3:2", "56x56x144:3:1", "28x28x240:5:1", "14x14x480:3:1",
           "14x14x672:5:2", "7x7x1152:5:1")
@@ -202,14 +204,11 @@ def model_speed(args, ours, worker):
     from keras_resfamily.bench.timing import synthetic_batch
 
     shape = (args.size, args.size, 3)
-    apps = {"MobileNetV2": lambda: keras.applications.MobileNetV2(weights=None, input_shape=shape),
-            "MobileNetV3Large": lambda: keras.applications.MobileNetV3Large(weights=None, input_shape=shape,
-                                                                            include_preprocessing=False),
-            "EfficientNetB0": lambda: keras.applications.EfficientNetB0(weights=None, input_shape=shape)}
     images = {b: tf.constant(synthetic_batch(b, args.size)) for b in args.batches}
     timers = {}
     for name in args.models:
-        applications = forward(apps[name]())
+        applications = forward(getattr(keras.applications, name)(weights=None, input_shape=shape,
+                                                                  **APPLICATION_OPTIONS.get(name, {})))
         for b in args.batches:
             timers[name, b, "ours"] = keras_timer(ours[name][0], images[b])
             timers[name, b, "keras"] = keras_timer(applications, images[b])

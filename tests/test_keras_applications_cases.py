@@ -1,0 +1,41 @@
+"""keras.applications' own test cases (keras/src/applications/applications_test.py) on the rows that
+take a keras.applications name with another reference: InceptionV3, InceptionResNetV2 and Xception
+(timm's computation, keras.applications' constructor). Output shapes are compared with keras.applications'
+models built alongside: the unpadded trunks must shrink inputs exactly as they do."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_resfamily as kr
+
+RNG = np.random.default_rng(0)
+
+
+def _shape(model):
+    return tuple(model.output.shape)
+
+
+@pytest.mark.parametrize("name", ["InceptionV3", "InceptionResNetV2", "Xception"])
+def test_keras_applications_cases(name):
+    ours, theirs = getattr(kr, name), getattr(keras.applications, name)
+
+    # Without the top, a custom input shape with 4 channels (weights=None): keras.applications' 4-channel
+    # and custom-shape cases at once. The map is the size of keras.applications' on an odd input.
+    unpooled = _shape(ours(include_top=False, weights=None, input_shape=(123, 123, 4)))
+    assert unpooled == _shape(theirs(include_top=False, weights=None, input_shape=(123, 123, 3)))
+
+    # A custom 1-channel input tensor is the model's input; pooling gives (batch, channels).
+    tensor = keras.Input((150, 150, 1))
+    model = ours(include_top=False, weights=None, input_tensor=tensor, pooling="avg")
+    assert model.inputs[0] is tensor and _shape(model) == (None, unpooled[-1])
+
+    # The config round trip rebuilds the same model.
+    clone = keras.Model.from_config(model.get_config())
+    clone.set_weights(model.get_weights())
+    images = RNG.normal(size=(1, 150, 150, 1)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(clone(images)), np.asarray(model(images)))
+
+    # Below the network's minimum: keras.applications' wording.
+    with pytest.raises(ValueError, match=r"Input size must be at least \d+x\d+; Received: input_shape=\(70, 70, 3\)"):
+        ours(weights=None, input_shape=(70, 70, 3))
