@@ -78,7 +78,7 @@ def build_model_and_features(
     **variant_arguments,
 ):
     """(model, {"strideN": feature map}): the model and its trunk's feature maps, tensors of its graph
-    (`keras.Model(model.inputs, features)` is its features_only view, sharing its weights)."""
+    (`keras.Model(model.input, features)` is its features_only view, sharing its weights)."""
     from keras_resfamily import hub  # the weights hub imports the builder's specs
 
     spec = get_spec(spec)

@@ -316,3 +316,19 @@ def test_bash_command_parses(line, argv, offline_sandbox):
         pytest.fail(f"README.md line {line}: {' '.join(argv)!r} exited with {error.code}")
     except (AssertionError, ValueError, argparse.ArgumentError) as error:
         raise AssertionError(f"README.md line {line}: {' '.join(argv)!r}: {error}") from error
+
+
+def test_model_zoo_lists_every_registered_model_with_its_reference():
+    import keras_resfamily as kr
+    from keras_resfamily.model_table import ZOO_HEADER, read_zoo_table
+
+    rows = {row["model"] for row in read_zoo_table(README)}
+    registered = set(kr.list_models())
+    assert rows == registered, (sorted(registered - rows), sorted(rows - registered))
+    with open(README, encoding="utf-8") as handle:
+        lines = handle.read().split(ZOO_HEADER, 1)[1].splitlines()
+    reference_cells = {cells[1].strip("` "): cells[3].strip() for cells in (line.split("|") for line in lines)
+                       if len(cells) > 3 and cells[1].strip().startswith("`")}
+    for spec in kr.specs.all_specs():
+        if spec.reference:
+            assert reference_cells[spec.name] == f"{spec.reference_source} `{spec.reference}`", spec.name

@@ -99,3 +99,12 @@ def test_missing_data_directory_and_unknown_dataset_are_clear_errors(tmp_path):
     (tmp_path / "train").mkdir()
     with pytest.raises(ValueError, match="no val / validation / test sub-folder"):
         load_source(make_config(data=f"folder:{tmp_path}"))
+
+
+@pytest.mark.parametrize("name, image_size, smallest", [("ResNet18", 31, 32), ("InceptionV3", 100, 139)])
+def test_image_size_below_what_the_model_trains_on_is_refused(name, image_size, smallest):
+    """Below `min_size` the model cannot run; below `min_train_size` its last maps are 1-2 pixels and
+    training-mode batch statistics blow the gradients up: refused before any data is read."""
+    cfg = make_config(data="digits", image_size=image_size)
+    with pytest.raises(ValueError, match=rf"image_size={image_size} is below {name}'s minimum .*{smallest}\b"):
+        make_pipelines(cfg, load_source(cfg), keras_resfamily.get_spec(name))

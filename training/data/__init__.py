@@ -47,6 +47,11 @@ def make_pipelines(cfg, source, spec) -> PipelineFactory:
     image_size = cfg.image_size or source.default_size or spec.default_size
     if image_size < spec.min_size:
         raise ValueError(f"image_size={image_size} is below {spec.name}'s minimum input size {spec.min_size}")
+    if spec.min_train_size and image_size < spec.min_train_size:
+        raise ValueError(f"image_size={image_size} is below {spec.name}'s minimum training size {spec.min_train_size}: "
+                         "smaller inputs leave its last feature maps 1-2 pixels wide, where training-mode batch "
+                         "statistics blow the gradients up. Train at --image-size >= "
+                         f"{spec.min_train_size} (its default is {spec.default_size}).")
     crop_pct = cfg.crop_pct or source.default_crop_pct
     augment = source.default_augment if cfg.augment == "auto" else cfg.augment
     return PipelineFactory(source, cfg, image_size, crop_pct, augment, spec.mean, spec.std)
