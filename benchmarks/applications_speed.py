@@ -165,7 +165,7 @@ def setup_lines(args, threads, worker):
     if worker:
         versions += f", torch {worker.info['torch']}, timm {worker.info['timm']}"
     return [
-        "# Depthwise-heavy models and depthwise convolutions on CPU",
+        "# Ours vs keras.applications vs timm on CPU (and depthwise convolution forms)",
         "",
         f"- Machine: {machine}, {len(os.sched_getaffinity(0))} cores available, {load_average()}",
         f"- Threads: {threads} intra-op for TensorFlow (inter-op 1) and torch "
