@@ -112,3 +112,42 @@ class FakeHub:
 
 def _sha(data):
     return hashlib.sha256(data).hexdigest()
+
+
+def published_pth_hub(monkeypatch, cache_dir, key, row, publisher, stem):
+    """A started FakeHub that serves the registry entry `key` (of model `row`) as `<stem>-<prefix>.pth`:
+    the cache in `cache_dir`, online, no retry pauses, and no host but the fake one reachable.
+    `hub.serve(data, prefix=None)` publishes `data` under `prefix` (default: its own sha256's first
+    hex digits, as many as the shipped entry's) and returns the path the hub caches it at."""
+    import dataclasses
+
+    from keras_resfamily import hub as weights_hub
+    from keras_resfamily.hub import cache, download, registry
+
+    fake = FakeHub().start()
+    monkeypatch.setenv(cache.HOME_ENV, str(cache_dir))
+    for name in cache.OFFLINE_ENVS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("keras_resfamily.hub.fetch.RETRY_PAUSE_SECONDS", 0.0)
+    real_open = download._open
+
+    def local_only(url, headers):
+        assert url.startswith(fake.endpoint + "/"), url  # never the real host
+        return real_open(url, headers)
+
+    monkeypatch.setattr(download, "_open", local_only)
+    table = dict(registry.load_registry())
+    (shipped,) = table[key]
+
+    def serve(data, prefix=None):
+        prefix = prefix or _sha(data)[:len(shipped.source.sha256_prefix)]
+        filename = f"{stem}-{prefix}.pth"
+        fake.add(publisher, data, filename=filename)
+        url = f"{fake.endpoint}/cdn/{publisher}/main/{filename}"
+        source = dataclasses.replace(shipped.source, url=url, filename=filename, sha256_prefix=prefix)
+        table[key] = (dataclasses.replace(shipped, source=source),)
+        monkeypatch.setattr(registry, "load_registry", lambda path=registry.REGISTRY_FILE: table)
+        return cache.cache_path(weights_hub.get_weights_entry(row).source)
+
+    fake.serve = serve
+    return fake

@@ -6,7 +6,6 @@ torch.save'd state_dict of a randomised timm legacy_xception: checked against th
 without running its pickle, recorded by full sha256, converted and then reused offline.
 """
 
-import dataclasses
 import hashlib
 import io
 import os
@@ -19,9 +18,9 @@ pytest.importorskip("timm")
 
 import keras_resfamily as kr  # noqa: E402
 from keras_resfamily import hub  # noqa: E402
-from keras_resfamily.hub import cache, download, registry, sources  # noqa: E402
+from keras_resfamily.hub import cache, registry, sources  # noqa: E402
 from keras_resfamily.hub.convert import head_prefixes  # noqa: E402
-from tests.hub_server import FakeHub  # noqa: E402
+from tests.hub_server import published_pth_hub  # noqa: E402
 from tests.timm_reference import randomized_reference_model, timm_forward  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("hub_timm_pth")  # one worker builds the checkpoint once
@@ -58,41 +57,12 @@ def checkpoint():
                 pooled=pooled)
 
 
-def _point_entry_at(monkeypatch, url, prefix):
-    """The registry as shipped, but with the legacy_xception entry's file at `url`."""
-    table = dict(registry.load_registry())
-    (entry,) = table[KEY]
-    source = dataclasses.replace(entry.source, url=url, filename=url.rsplit("/", 1)[-1], sha256_prefix=prefix)
-    table[KEY] = (dataclasses.replace(entry, source=source),)
-    monkeypatch.setattr(registry, "load_registry", lambda path=registry.REGISTRY_FILE: table)
-
-
 @pytest.fixture
 def server(checkpoint, tmp_path, monkeypatch):
     """A local server holding the checkpoint under its own prefix; `server.serve(data, prefix)` republishes."""
-    hub_server = FakeHub().start()
+    hub_server = published_pth_hub(monkeypatch, tmp_path / "cache", KEY, ROW, PUBLISHER, "xception")
     hub_server.send_hash = False  # a release asset: trusted on the published prefix and the parse alone
-    monkeypatch.setenv(cache.HOME_ENV, str(tmp_path / "cache"))
-    for name in cache.OFFLINE_ENVS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr("keras_resfamily.hub.fetch.RETRY_PAUSE_SECONDS", 0.0)
-    real_open = download._open
-
-    def local_only(url, headers):
-        assert url.startswith(hub_server.endpoint + "/"), url  # never the real host
-        return real_open(url, headers)
-
-    monkeypatch.setattr(download, "_open", local_only)
-
-    def serve(data, prefix=None):
-        prefix = prefix or _sha(data)[: len(PUBLISHED)]
-        filename = f"xception-{prefix}.pth"
-        hub_server.add(PUBLISHER, data, filename=filename)
-        _point_entry_at(monkeypatch, f"{hub_server.endpoint}/cdn/{PUBLISHER}/main/{filename}", prefix)
-        return cache.cache_path(hub.get_weights_entry(ROW).source)
-
-    hub_server.serve = serve
-    hub_server.dest = serve(checkpoint["data"])
+    hub_server.dest = hub_server.serve(checkpoint["data"])
     yield hub_server
     hub_server.stop()
 
