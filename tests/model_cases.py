@@ -37,7 +37,7 @@ def _smallest_per(key, specs):
 
 CODE_PATH_SPECS = _smallest_per(_code_path, ALL_SPECS)
 
-# The headless paths (input tensor, pooling, no head) are the shared builder's code: one model per family.
+# The shared builder's own paths (input tensor, pooling, no head, features_only): one model per family.
 FAMILY_SPECS = _smallest_per(lambda spec: (type(spec).__name__,), ALL_SPECS)
 
 # Float16 training on CPU is slower still (TensorFlow computes float16 conv gradients ~14x slower
