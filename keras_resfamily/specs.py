@@ -15,6 +15,8 @@ from typing import Optional, Tuple
 
 import keras
 
+from keras_resfamily import validation
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -143,6 +145,31 @@ class ArchSpec:
     def num_blocks(self) -> int:
         """Blocks on the main path (the deepest model is tested at Python's default recursion limit)."""
         raise NotImplementedError
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RematArchSpec(ArchSpec):
+    """A family whose blocks can be rematerialised (gradient checkpointing): the constructors' `remat`.
+
+    Attributes:
+        remat: recompute each `remat_unit` in the backward pass instead of storing its activations
+            (registered rows: False; the constructors' `remat=True` selects it).
+    """
+
+    remat: bool = False
+    remat_unit = "block"  # what one recomputed unit is, for the argument's description
+
+    def variant_arguments(self):
+        return {"remat": (self.remat, (
+            f"gradient checkpointing: training keeps only each {self.remat_unit}'s inputs and recomputes the "
+            "rest in the backward pass (`keras.remat`): much less activation memory for a slower step; the "
+            "same variables, outputs and gradients, BN moving statistics updated once per step. Needs "
+            "Keras 3.9+ and the TensorFlow, JAX or torch backend."))}
+
+    def resolve_variant(self, weights, include_top, **arguments):
+        remat = arguments.get("remat", self.remat)
+        validation.check_remat(remat)
+        return (self if remat == self.remat else dataclasses.replace(self, remat=remat)), {}
 
 
 _REGISTRY: "dict[str, ArchSpec]" = {}

@@ -91,3 +91,21 @@ def check_input_shape(input_shape, min_size, pretrained):
             f"Input size must be at least {min_size}x{min_size}; Received: input_shape={tuple(input_shape)}"
         )
     return tuple(input_shape)
+
+
+# Backends whose `keras.remat` recomputes the forward in the backward pass (numpy has no gradients).
+REMAT_BACKENDS = ("tensorflow", "jax", "torch")
+
+
+def check_remat(remat):
+    """`remat=True` (gradient checkpointing) needs keras.remat: Keras >= 3.9 on a differentiable backend."""
+    if not isinstance(remat, bool):
+        raise ValueError(f"`remat` must be True or False. Received: remat={remat!r}")
+    if not remat:
+        return
+    if not hasattr(keras, "remat"):
+        raise ValueError("`remat=True` needs `keras.remat` (Keras 3.9 or newer). "
+                         f"Received: remat=True with Keras {keras.__version__}")
+    if keras.backend.backend() not in REMAT_BACKENDS:
+        raise ValueError(f"`remat=True` needs one of the backends {', '.join(REMAT_BACKENDS)}. "
+                         f"Received: remat=True with backend {keras.backend.backend()!r}")

@@ -41,7 +41,9 @@ REPRESENTATIVES = {
     # The depthwise family: TF padding, hard-swish and a hard-sigmoid SE, the pooled head conv
     # (MobileNetV3); swish + SE, folded (EfficientNet); mixed kernels (MixNet).
     "MobileNetV3Small": {},
-    "EfficientNetB0": {"fold": True},
+    # Folded, on an AVX-512 machine with oneDNN on: one probability in 5000 differed by 1.22e-3 relative
+    # (2.7e-6 absolute) from Keras eager in a suite run (AMD EPYC Zen 4, 2026-12-04).
+    "EfficientNetB0": {"fold": True, "rtol": 3e-3},
     "MixNetS": {},
     # Ceil-mode pools and the in-model `transform_input` Rescaling (GoogLeNet), aligned Xception's
     # separable blocks, and a convolutional classifier (SqueezeNet: 1x1 conv, ReLU, average pool).

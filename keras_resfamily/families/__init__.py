@@ -10,3 +10,7 @@ from keras_resfamily.families import depthwise  # noqa: F401
 from keras_resfamily.families import inception  # noqa: F401
 from keras_resfamily.families import xception  # noqa: F401
 from keras_resfamily.families import squeezenet  # noqa: F401
+from keras_resfamily.families import densenet  # noqa: F401
+from keras_resfamily.families import dpn  # noqa: F401
+from keras_resfamily.families import shufflenetv2  # noqa: F401
+from keras_resfamily.families import shufflenetv1  # noqa: F401

@@ -1,6 +1,9 @@
 """Custom Keras 3 layers (backend-agnostic, serializable)."""
 
 from keras_resfamily.layers.adaptive_average_pooling import AdaptiveAveragePooling2D
+from keras_resfamily.layers.channel_shuffle import ChannelShuffle
+from keras_resfamily.layers.densenet_layer import DenseNetLayer
+from keras_resfamily.layers.dual_path_block import DualPathBlock
 from keras_resfamily.layers.efficient_channel_attention import EfficientChannelAttention
 from keras_resfamily.layers.gather_excite import GatherExcite
 from keras_resfamily.layers.global_context import GlobalContext
@@ -16,6 +19,9 @@ from keras_resfamily.layers.stochastic_depth import StochasticDepth
 
 __all__ = [
     "AdaptiveAveragePooling2D",
+    "ChannelShuffle",
+    "DenseNetLayer",
+    "DualPathBlock",
     "EfficientChannelAttention",
     "GatherExcite",
     "GlobalContext",

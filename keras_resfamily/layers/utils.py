@@ -13,6 +13,12 @@ def kaiming_fan_out():
     return keras.initializers.VarianceScaling(2.0, mode="fan_out", distribution="untruncated_normal")
 
 
+def kaiming_fan_in():
+    """torchvision / timm DenseNet's conv init: `nn.init.kaiming_normal_` (fan_in, gain sqrt(2)); a new
+    instance per layer (an unseeded Keras initializer instance repeats its values)."""
+    return keras.initializers.VarianceScaling(2.0, mode="fan_in", distribution="untruncated_normal")
+
+
 def fresh_initializer(initializer):
     """A new instance from `initializer`'s config, for one of several sublayers: an unseeded one then
     draws its own values (a seeded one repeats its seed, as in Keras' own layers)."""
