@@ -52,6 +52,12 @@ REPRESENTATIVES = {
     # fused graph): one probability in 5000 differed by 1.07e-3 relative (6e-7 absolute) in a suite run.
     "Xception41": {"rtol": 3e-3},
     "SqueezeNet1_1": {},
+    # Composite custom layers with side-effect-free BN units (DenseNetLayer, DualPathBlock), and the
+    # channel shuffle in both references' orders.
+    "DenseNet121": {},
+    "DPN48b": {},
+    "ShuffleNetV2_x0_5": {},
+    "ShuffleNetV1_g3_x0_5": {},
 }
 
 # `import tensorflow` itself imports keras when it is installed; None entries make keras and
@@ -126,7 +132,7 @@ def _design_head(model, name, normalised, classes_for_images, rng):
     amplifies float32 noise by |features| / spread (up to ~250x), so the scale stays at 1: a logit
     margin of ~0.5 between classes, noise below 1e-4.
 
-    The classifier is the spec's `classifier_name` layer: a Dense on pooled features, or a 1x1
+    The classifier is the spec's `classifier_name` layer (with or without a bias): a Dense on pooled features, or a 1x1
     Conv2D (SqueezeNet) on the last map, followed by a ReLU and the average pool. There a bias
     shift, common to all classes (softmax ignores it), makes every position's pre-activation >= 1
     on the test images: the ReLU is then the identity, and the pooled logits are the pooled
@@ -143,10 +149,15 @@ def _design_head(model, name, normalised, classes_for_images, rng):
     for feature, cls in zip(features, classes_for_images):
         kernel[:, cls] = (feature - centre) / np.linalg.norm(feature - centre)
     kernel /= radius
+    if not head.use_bias:
+        # A bias-free classifier (ShuffleNet V1's): columns orthogonal to the centre, so that the bias
+        # the design would need (-centre @ kernel) is zero.
+        kernel -= np.outer(centre, centre @ kernel) / (centre @ centre)
     bias = -centre @ kernel
     if len(head.kernel.shape) == 4:
         bias += 1.0 - min((inputs @ kernel + bias).min(), 0.0)
-    head.set_weights([kernel.reshape(head.kernel.shape).astype("float32"), bias.astype("float32")])
+    kernel = kernel.reshape(head.kernel.shape).astype("float32")
+    head.set_weights([kernel, bias.astype("float32")] if head.use_bias else [kernel])
 
 
 def _probabilities(model, normalised, logits):
