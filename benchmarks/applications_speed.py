@@ -7,7 +7,8 @@ Float32, CPU, synthetic inputs, the same intra-op thread count for TensorFlow an
    names (weights=None; MobileNetV3Large with include_preprocessing=False; EfficientNetB0's built-in
    Rescaling + Normalization cannot be switched off), and the timm models ours compute the same as
    (spec.reference: mobilenetv2_100, tf_mobilenetv3_large_100, tf_efficientnet_b0, inception_v3,
-   inception_resnet_v2, legacy_xception; eval mode, torch.inference_mode, NCHW). Keras models run as a warmed-up
+   inception_resnet_v2, legacy_xception; eval mode, torch.inference_mode, NCHW); also DenseNet121 (timm densenet121,
+   keras.applications' DenseNet121), DPN68b (timm only) and ShuffleNetV2_x1_0 (torchvision only). Keras models run as a warmed-up
    tf.function(jit_compile=False) of model(x, training=False); timm runs in a child process (torch
    cannot be imported where TensorFlow already is) that stays alive and times one call per request.
 2. Depthwise forms: the depthwise layers of MobileNetV2 / EfficientNetB0 (shapes at 224, scaled to
@@ -40,7 +41,8 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "keras_resfamily", "bench")
-MODELS = ("MobileNetV2", "MobileNetV3Large", "EfficientNetB0", "InceptionV3", "InceptionResNetV2", "Xception")
+MODELS = ("MobileNetV2", "MobileNetV3Large", "EfficientNetB0", "InceptionV3", "InceptionResNetV2", "Xception",
+          "DenseNet121", "DPN68b", "ShuffleNetV2_x1_0")  # the last two: no keras.applications model
 APPLICATION_OPTIONS = {"MobileNetV3Large": {"include_preprocessing": False}}  # ours takes normalised input too
 # Depthwise layers of MobileNetV2 / EfficientNetB0 at 224: "HxWxC:kernel:stride".
 SHAPES = ("112x112x32:3:1", "112x112x96:3:2", "56x56x144:3:1", "28x28x240:5:1", "14x14x480:3:1",
@@ -104,6 +106,17 @@ class TimmWorker:
         self.process.wait()
 
 
+def reference_model(key):
+    """A spec's `reference_key` as an eval-mode torch model: "torchvision.NAME" or a timm name."""
+    import timm
+    import torchvision
+
+    source, _, name = key.rpartition(".")
+    if source == "torchvision":
+        return getattr(torchvision.models, name)(weights=None).eval()
+    return timm.create_model(key, pretrained=False).eval()
+
+
 def timm_worker():
     """--timm-worker: no TensorFlow here. Reads the setup line, loads the models, then times one call per line."""
     reply, sys.stdout = sys.stdout, sys.stderr  # only replies go to the parent
@@ -119,7 +132,7 @@ def timm_worker():
     print(json.dumps(dict(imported=True)), file=reply, flush=True)
     setup = json.loads(sys.stdin.readline())
     torch.set_num_threads(setup["threads"])
-    models = {name: timm.create_model(name, pretrained=False).eval() for name in setup["references"]}
+    models = {name: reference_model(name) for name in setup["references"]}
     size = setup["size"]
     # timing.synthetic_batch's images (seed 0), channels first
     images = {b: torch.from_numpy(np.random.default_rng(0).uniform(0, 1, size=(b, size, size, 3))
@@ -207,24 +220,27 @@ def model_speed(args, ours, worker):
     images = {b: tf.constant(synthetic_batch(b, args.size)) for b in args.batches}
     timers = {}
     for name in args.models:
-        applications = forward(getattr(keras.applications, name)(weights=None, input_shape=shape,
-                                                                  **APPLICATION_OPTIONS.get(name, {})))
+        applications = None
+        if hasattr(keras.applications, name):
+            applications = forward(getattr(keras.applications, name)(weights=None, input_shape=shape,
+                                                                      **APPLICATION_OPTIONS.get(name, {})))
         for b in args.batches:
             timers[name, b, "ours"] = keras_timer(ours[name][0], images[b])
-            timers[name, b, "keras"] = keras_timer(applications, images[b])
+            if applications:
+                timers[name, b, "keras"] = keras_timer(applications, images[b])
             if worker:
-                timers[name, b, "timm"] = lambda r=kr.get_spec(name).reference, b=b: worker.seconds(r, b)
+                timers[name, b, "timm"] = lambda r=kr.get_spec(name).reference_key, b=b: worker.seconds(r, b)
     seconds = interleaved(timers, args.rounds, settle=args.settle)
     rows = []
     for name in args.models:
         for b in args.batches:
             ours_s, keras_s, timm_s = (seconds.get((name, b, side)) for side in ("ours", "keras", "timm"))
-            rows.append([name, kr.get_spec(name).reference if worker else "-", b, f"{b / ours_s:.1f}",
-                         f"{b / keras_s:.1f}", f"{b / timm_s:.1f}" if timm_s else "-", f"{keras_s / ours_s:.2f}",
-                         f"{timm_s / ours_s:.2f}" if timm_s else "-"])
+            rows.append([name, kr.get_spec(name).reference_label if worker else "-", b, f"{b / ours_s:.1f}",
+                         f"{b / keras_s:.1f}" if keras_s else "-", f"{b / timm_s:.1f}" if timm_s else "-",
+                         f"{keras_s / ours_s:.2f}" if keras_s else "-", f"{timm_s / ours_s:.2f}" if timm_s else "-"])
     return ["## Models: inference img/s", "", "Ratios are img/s ratios: > 1 means ours is faster.", ""] + table(
-        ["Model", "timm model", "Batch", "Ours img/s", "keras.applications img/s", "timm img/s",
-         "Ours / keras.applications", "Ours / timm"], rows)
+        ["Model", "Reference", "Batch", "Ours img/s", "keras.applications img/s", "Reference img/s",
+         "Ours / keras.applications", "Ours / reference"], rows)
 
 
 def depthwise_forms(h, w, c, k, s, batch):
@@ -331,7 +347,7 @@ def main():
     try:
         if worker:
             try:
-                worker.load([kr.get_spec(name).reference for name in args.models], args.size, args.batches, threads)
+                worker.load([kr.get_spec(name).reference_key for name in args.models], args.size, args.batches, threads)
             except RuntimeError as error:
                 sys.exit(f"{os.path.basename(__file__)}: error: {error}")
         lines = setup_lines(args, threads, worker)

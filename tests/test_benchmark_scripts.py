@@ -58,15 +58,20 @@ def _markdown_tables(out):
 def test_applications_speed_tables(tmp_path):
     out_file = tmp_path / "applications.md"
     out = _run("applications_speed.py", "--size", "32", "--rounds", "1", "--batches", "1", "--threads", "1",
-               "--models", "MobileNetV2", "--shapes", "8x8x8:3:1", "6x6x16:5:2", "--out", str(out_file))
+               "--models", "MobileNetV2", "ShuffleNetV2_x1_0", "--shapes", "8x8x8:3:1", "6x6x16:5:2", "--out", str(out_file))
     assert out_file.read_text().strip() == out.strip()
     tables = _markdown_tables(out)
     assert list(tables) == ["Models: inference img/s", "Depthwise forms: median ms",
                             "Our models: graph vs XLA, median ms"], out
-    (speed,) = tables["Models: inference img/s"]  # timm included: the script fails without torch / timm
-    assert (speed["Model"], speed["timm model"], speed["Batch"]) == ("MobileNetV2", "mobilenetv2_100", "1"), speed
-    for column in ("Ours img/s", "keras.applications img/s", "timm img/s", "Ours / keras.applications", "Ours / timm"):
+    # The references included: the script fails without torch / timm / torchvision.
+    speed, torchvision_only = tables["Models: inference img/s"]
+    assert (speed["Model"], speed["Reference"], speed["Batch"]) == ("MobileNetV2", "timm mobilenetv2_100", "1"), speed
+    for column in ("Ours img/s", "keras.applications img/s", "Reference img/s", "Ours / keras.applications",
+                   "Ours / reference"):
         assert float(speed[column]) > 0, speed
+    # A torchvision reference, and no keras.applications model of that name.
+    assert torchvision_only["Reference"] == "torchvision shufflenet_v2_x1_0", torchvision_only
+    assert float(torchvision_only["Ours / reference"]) > 0 and torchvision_only["Ours / keras.applications"] == "-"
     forms = tables["Depthwise forms: median ms"]
     assert [row["Shape"] for row in forms] == ["8x8x8 k3 s1", "6x6x16 k5 s2"], out
     names = [f"{form}{jit}" for form in ("DepthwiseConv2D", "Conv2D(groups=C)", "tf.nn.depthwise_conv2d")
@@ -74,5 +79,6 @@ def test_applications_speed_tables(tmp_path):
     for row in forms:
         assert float(row["Max rel diff"]) <= 1e-4 and row["Fastest correct"] in names, row
         assert all(float(row[name]) > 0 for name in names), row  # a form that differs would end in " *"
-    (xla,) = tables["Our models: graph vs XLA, median ms"]
-    assert xla["Model"] == "MobileNetV2" and float(xla["Max rel diff"]) <= 1e-4, xla
+    xla = tables["Our models: graph vs XLA, median ms"]
+    assert [row["Model"] for row in xla] == ["MobileNetV2", "ShuffleNetV2_x1_0"], xla
+    assert all(float(row["Max rel diff"]) <= 1e-4 for row in xla), xla
