@@ -21,6 +21,12 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+
+def pytorch_halved(size: int) -> int:
+    """Output size of a PyTorch 3x3 stride-2 conv or pool with padding 1: floor((size + 2 - 3) / 2) + 1."""
+    return (size - 1) // 2 + 1
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class ArchSpec:
     """What every registered architecture has, whatever its family.

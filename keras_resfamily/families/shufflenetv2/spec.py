@@ -4,13 +4,7 @@ import dataclasses
 from typing import Tuple
 
 from keras_resfamily.families.shufflenetv2.builder import build_trunk
-from keras_resfamily.specs import ArchSpec
-
-
-def halved(size):
-    """Output size of every stride-2 op of the trunk (3x3 conv or max pool, padding 1): PyTorch's
-    floor((size + 2 - 3) / 2) + 1."""
-    return (size - 1) // 2 + 1
+from keras_resfamily.specs import ArchSpec, pytorch_halved
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -45,7 +39,7 @@ class ShuffleNetV2Spec(ArchSpec):
         """torchvision's arithmetic: each halving (conv1, maxpool, a stage's first unit) maps n to
         floor((n - 1) / 2) + 1 (= ceil(n / 2))."""
         for _ in range(stride.bit_length() - 1):
-            size = halved(size)
+            size = pytorch_halved(size)
         return size
 
     def summary(self) -> str:
