@@ -48,6 +48,16 @@ def conv_padding(kernel_size, strides, padding):
     return symmetric_pad(kernel_size, strides), "valid"
 
 
+def padded_input(x, kernel_size, strides, name, padding="symmetric"):
+    """(x, Keras padding) for a functional conv or pool named `name` that pads as `padding` says
+    (PyTorch's symmetric padding by default): an explicit ZeroPadding2D named "{name}-pad" where
+    Keras' own padding differs (`conv_padding`)."""
+    pad, keras_padding = conv_padding(kernel_size, strides, padding)
+    if pad:
+        x = keras.layers.ZeroPadding2D(pad, name=f"{name}-pad")(x)
+    return x, keras_padding
+
+
 def padded(x, pad):
     return x if not pad else ops.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
 

@@ -13,6 +13,7 @@ import keras
 
 from keras_resfamily.layers import DenseNetLayer, PaddedMaxPooling2D
 from keras_resfamily.layers.densenet_layer import BN_MOMENTUM
+from keras_resfamily.layers.mixed_depthwise_conv2d import padded_input
 from keras_resfamily.layers.utils import kaiming_fan_in
 
 
@@ -24,9 +25,7 @@ def _norm_relu(x, spec, name):
 
 def _conv(x, filters, kernel_size, name, strides=1):
     """A bias-free conv with torch's symmetric padding (kernel_size // 2; 'same' is that at stride 1)."""
-    if strides > 1 and kernel_size > 1:
-        x = keras.layers.ZeroPadding2D(kernel_size // 2, name=f"{name}-pad")(x)
-    padding = "valid" if strides > 1 else "same"
+    x, padding = padded_input(x, kernel_size, strides, name)
     return keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=False,
                                kernel_initializer=kaiming_fan_in(), name=name)(x)
 

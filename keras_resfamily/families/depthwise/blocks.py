@@ -14,7 +14,7 @@ import dataclasses
 import keras
 
 from keras_resfamily.layers import MixedConv2D, MixedDepthwiseConv2D, SqueezeExcite, StochasticDepth
-from keras_resfamily.layers.mixed_depthwise_conv2d import conv_padding
+from keras_resfamily.layers.mixed_depthwise_conv2d import padded_input
 from keras_resfamily.layers.utils import kaiming_fan_out
 
 BN_MOMENTUM = 0.9  # PyTorch momentum 0.1; irrelevant in inference
@@ -44,9 +44,7 @@ def conv(x, filters, kernel, name, ctx, strides=1, use_bias=False):
     if len(kernel) > 1:
         return MixedConv2D(filters, list(kernel), strides=strides, padding=ctx.padding, use_bias=use_bias,
                            name=name)(x)
-    pad, padding = conv_padding(kernel[0], strides, ctx.padding)
-    if pad:
-        x = keras.layers.ZeroPadding2D(pad, name=f"{name}-pad")(x)
+    x, padding = padded_input(x, kernel[0], strides, name, ctx.padding)
     return keras.layers.Conv2D(filters, kernel[0], strides=strides, padding=padding, use_bias=use_bias,
                                kernel_initializer=kaiming_fan_out(), name=name)(x)
 
@@ -55,9 +53,7 @@ def depthwise(x, kernel, name, ctx, strides=1):
     """A depthwise convolution: several kernel sizes make a `MixedDepthwiseConv2D`."""
     if len(kernel) > 1:
         return MixedDepthwiseConv2D(list(kernel), strides=strides, padding=ctx.padding, name=name)(x)
-    pad, padding = conv_padding(kernel[0], strides, ctx.padding)
-    if pad:
-        x = keras.layers.ZeroPadding2D(pad, name=f"{name}-pad")(x)
+    x, padding = padded_input(x, kernel[0], strides, name, ctx.padding)
     return keras.layers.DepthwiseConv2D(kernel[0], strides=strides, padding=padding, use_bias=False,
                                         depth_multiplier=ctx.dw_multiplier, depthwise_initializer=kaiming_fan_out(),
                                         name=name)(x)

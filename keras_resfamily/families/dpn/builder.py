@@ -16,6 +16,7 @@ is the shared one: a 1x1 conv on a pooled 1x1 map is a Dense, and the timm conve
 import keras
 
 from keras_resfamily.layers import DualPathBlock, PaddedMaxPooling2D
+from keras_resfamily.layers.mixed_depthwise_conv2d import padded_input
 from keras_resfamily.layers.utils import kaiming_fan_out
 
 BN_EPSILON = 1e-3  # timm's DPN (the MXNet weights')
@@ -30,10 +31,9 @@ def _bn_act(x, act, name):
 
 def _stem(x, spec):
     kernel = spec.stem_kernel
-    # PyTorch pads ((stride - 1) + (kernel - 1)) // 2 = kernel // 2 on every side; Keras' "same" would not at stride 2.
-    x = keras.layers.ZeroPadding2D(kernel // 2, name="features-conv1_1-pad")(x)
-    x = keras.layers.Conv2D(spec.stem_width, kernel, strides=2, use_bias=False, kernel_initializer=kaiming_fan_out(),
-                            name="features-conv1_1-conv")(x)
+    x, padding = padded_input(x, kernel, 2, "features-conv1_1")  # PyTorch's kernel // 2 on every side
+    x = keras.layers.Conv2D(spec.stem_width, kernel, strides=2, padding=padding, use_bias=False,
+                            kernel_initializer=kaiming_fan_out(), name="features-conv1_1-conv")(x)
     return _bn_act(x, spec.act, "features-conv1_1")
 
 

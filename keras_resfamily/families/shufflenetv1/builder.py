@@ -16,16 +16,11 @@ The bottleneck has a quarter of the unit's output channels. Every conv is bias-f
 import keras
 
 from keras_resfamily.layers import ChannelShuffle, GroupedConv2D, PaddedMaxPooling2D, StochasticDepth
+from keras_resfamily.layers.mixed_depthwise_conv2d import padded_input
 from keras_resfamily.layers.utils import kaiming_fan_out
 
 BN_MOMENTUM = 0.9  # torch's momentum 0.1
 
-
-def _padded(x, strides, name):
-    """PyTorch's padding 1 of a 3x3 window: 'same' is the same only at stride 1."""
-    if strides == 1:
-        return x, "same"
-    return keras.layers.ZeroPadding2D(1, name=f"{name}-pad")(x), "valid"
 
 
 def pointwise(x, filters, groups, name):
@@ -44,7 +39,7 @@ def unit(x, channels, strides, first, prefix, spec, drop_path_rate):
     y = pointwise(x, mid, 1 if first else spec.groups, f"{prefix}-branch_main_1-0")
     y = batch_norm(y, f"{prefix}-branch_main_1-1", spec)
     y = keras.layers.ReLU(name=f"{prefix}-branch_main_1-2")(y)
-    y, padding = _padded(y, strides, f"{prefix}-branch_main_1-3")
+    y, padding = padded_input(y, 3, strides, f"{prefix}-branch_main_1-3")
     y = keras.layers.DepthwiseConv2D(3, strides=strides, padding=padding, use_bias=False,
                                      depthwise_initializer=kaiming_fan_out(), name=f"{prefix}-branch_main_1-3")(y)
     y = batch_norm(y, f"{prefix}-branch_main_1-4", spec)
@@ -68,7 +63,7 @@ def build_trunk(x, spec, drop_path_rate):
     """The trunk and the last map at each reduction ("stride2" ... "stride32"). `drop_path_rate` drops
     the main branch of the stride-1 (residual) units, rising linearly to it over the units."""
     stem, *stages = spec.stage_channels
-    x, padding = _padded(x, 2, "first_conv-0")
+    x, padding = padded_input(x, 3, 2, "first_conv-0")
     x = keras.layers.Conv2D(stem, 3, strides=2, padding=padding, use_bias=False, kernel_initializer=kaiming_fan_out(),
                             name="first_conv-0")(x)
     x = batch_norm(x, "first_conv-1", spec)

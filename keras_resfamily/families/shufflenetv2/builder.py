@@ -15,28 +15,23 @@ stride-2 convs only at the bottom / right, which would shift every window by one
 import keras
 
 from keras_resfamily.layers import ChannelShuffle, PaddedMaxPooling2D
+from keras_resfamily.layers.mixed_depthwise_conv2d import padded_input
 from keras_resfamily.layers.utils import kaiming_fan_out
 
 BN_MOMENTUM = 0.9  # torch's momentum 0.1
 
 
-def _padded(x, strides, name):
-    """PyTorch's padding 1 of a 3x3 conv: 'same' is the same only at stride 1."""
-    if strides == 1:
-        return x, "same"
-    return keras.layers.ZeroPadding2D(1, name=f"{name}-pad")(x), "valid"
-
 
 def conv(x, filters, name, kernel=1, strides=1):
     padding = "valid"
     if kernel == 3:
-        x, padding = _padded(x, strides, name)
+        x, padding = padded_input(x, 3, strides, name)
     return keras.layers.Conv2D(filters, kernel, strides=strides, padding=padding, use_bias=False,
                                kernel_initializer=kaiming_fan_out(), name=name)(x)
 
 
 def depthwise(x, name, strides):
-    x, padding = _padded(x, strides, name)
+    x, padding = padded_input(x, 3, strides, name)
     return keras.layers.DepthwiseConv2D(3, strides=strides, padding=padding, use_bias=False,
                                         depthwise_initializer=kaiming_fan_out(), name=name)(x)
 
