@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_resfamily.layers.grouped_conv2d import GroupedConv2D
+from keras_resfamily.layers.mixed_depthwise_conv2d import padded
 from keras_resfamily.layers.pure_batch_norm import normalize, update_moving_statistics, uses_batch_statistics
 from keras_resfamily.layers.utils import kaiming_fan_out
 from keras_resfamily.validation import check_remat
@@ -131,7 +132,7 @@ class DualPathBlock(keras.layers.Layer):
         y = self.a_conv(self._bn_relu(*next(norms), inputs, moments))
         y = self._bn_relu(*next(norms), y, moments)
         if self.strides > 1:  # PyTorch's padding 1 on every side ('same' pads bottom / right only)
-            y = ops.pad(y, ((0, 0), (1, 1), (1, 1), (0, 0)))
+            y = padded(y, 1)
         y = self._bn_relu(*next(norms), self.b_conv(y), moments)
         outputs = [conv(y) for conv in self.c_convs]
         if not self.b:
