@@ -1,5 +1,6 @@
 """benchmarks/*.py keep running: tiny shapes, one timed run, their tables parsed."""
 
+import json
 import os
 import subprocess
 import sys
@@ -82,3 +83,14 @@ def test_applications_speed_tables(tmp_path):
     xla = tables["Our models: graph vs XLA, median ms"]
     assert [row["Model"] for row in xla] == ["MobileNetV2", "ShuffleNetV2_x1_0"], xla
     assert all(float(row["Max rel diff"]) <= 1e-4 for row in xla), xla
+
+
+def test_gpu_speed_runs_keras_on_jax_and_timm_in_one_process(tmp_path):
+    # On CPU at 32 px: the JAX-backend Keras step and the torch step in one process, interleaved.
+    out_file = tmp_path / "gpu.json"
+    _run("gpu_speed.py", "--batch", "1", "--size", "32", "--rounds", "2", "--steps", "1", "--modes", "infer",
+         "--rows", "ours", "timm", "--out", str(out_file))
+    report = json.loads(out_file.read_text())
+    assert list(report["infer"]) == ["ours ResNet50 (Keras/JAX XLA, mixed_bfloat16)", "timm resnet50 eager (channels_last, bf16 autocast)"], report
+    for result in report["infer"].values():
+        assert 0 < result["min_img_s"] <= result["img_s"] <= result["max_img_s"], result
