@@ -7,15 +7,15 @@ Library entry points (imported lazily so `python -m training.train` loads its mo
 
 import importlib
 
-from training.config import TrainConfig, resolve
-from training.recipes import RECIPES
+from .config import TrainConfig, resolve
+from .recipes import RECIPES
 
 _LAZY = {"Run": "Run", "make_config": "make_config", "prepare": "prepare", "run_training": "train"}
 
 
 def __getattr__(name):
     if name in _LAZY:
-        return getattr(importlib.import_module("training.train"), _LAZY[name])
+        return getattr(importlib.import_module(".train", __name__), _LAZY[name])
     raise AttributeError(f"module 'training' has no attribute {name!r}")
 
 

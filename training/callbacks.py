@@ -14,7 +14,7 @@ import keras
 import numpy as np
 from keras.src.saving import saving_lib  # save_weights_only(objects_to_skip=): Model.save_weights has no such option
 
-from training.run_dir import best_logged, trim_metrics, write_json_atomic
+from .run_dir import best_logged, trim_metrics, write_json_atomic
 
 METADATA = "training_metadata.json"
 SLOTS = ("state-0.weights.h5", "state-1.weights.h5")

@@ -3,7 +3,7 @@
 import argparse
 import typing
 
-from training.config import FIELDS, TrainConfig
+from .config import FIELDS, TrainConfig
 
 
 def _bool(text):

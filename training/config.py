@@ -9,7 +9,7 @@ import json
 import os
 from typing import List, Optional, Union
 
-from training.run_dir import write_json_atomic
+from .run_dir import write_json_atomic
 
 STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker", "tpu")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
@@ -126,7 +126,7 @@ def validate(cfg: TrainConfig):
         raise ValueError(f"`crop_pct` must be in (0, 1]. Received: crop_pct={cfg.crop_pct!r}")
     if cfg.ema_decay is not None and not 0.0 < cfg.ema_decay < 1.0:
         raise ValueError(f"`ema_decay` must be in (0, 1) or None. Received: ema_decay={cfg.ema_decay!r}")
-    from training.recipes import RECIPES
+    from .recipes import RECIPES
 
     if cfg.recipe is not None and cfg.recipe not in RECIPES:
         raise ValueError(f"Unknown recipe: {cfg.recipe!r}. Allowed: {', '.join(RECIPES)}.")
@@ -162,7 +162,7 @@ def check_keys(values: dict, where: str):
 
 def resolve(explicit: Union[dict, None] = None, config_file: Optional[str] = None) -> TrainConfig:
     """Merge recipe < config file < explicit values (flags or keywords) into a TrainConfig."""
-    from training.recipes import recipe_values
+    from .recipes import recipe_values
 
     explicit = dict(explicit or {})
     check_keys(explicit, "arguments")

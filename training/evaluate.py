@@ -2,7 +2,7 @@
 
 import time
 
-from training.run_dir import write_json_atomic
+from .run_dir import write_json_atomic
 
 
 def evaluation_report(model, dataset, steps=None, verbose=0):

@@ -4,7 +4,7 @@ import keras
 
 import keras_resfamily
 from keras_resfamily.graph_walk import functional_model
-from training.schedules import make_schedule
+from .schedules import make_schedule
 
 
 def add_weight_decay(model, weight_decay):

@@ -16,14 +16,14 @@ import keras
 import tensorflow as tf
 
 import keras_resfamily
-from training.callbacks import make_callbacks
-from training.config import TrainConfig, resolve, write_config
-from training.data import load_source, make_pipelines
-from training.keras_compat import patch_for_multi_worker
-from training.evaluate import evaluation_report, write_report
-from training.model_setup import build_model, compile_model
-from training.run_dir import check_run_dir, create_run_dir, write_marker
-from training.strategy import check_global_batch, env_is_chief, is_chief, make_strategy, split_cpu
+from .callbacks import make_callbacks
+from .config import TrainConfig, resolve, write_config
+from .data import load_source, make_pipelines
+from .keras_compat import patch_for_multi_worker
+from .evaluate import evaluation_report, write_report
+from .model_setup import build_model, compile_model
+from .run_dir import check_run_dir, create_run_dir, write_marker
+from .strategy import check_global_batch, env_is_chief, is_chief, make_strategy, split_cpu
 
 
 @dataclasses.dataclass
@@ -109,7 +109,7 @@ def train(cfg: TrainConfig) -> dict:
 
 
 def main(argv=None):
-    from training.cli import parse_args
+    from .cli import parse_args
 
     values, config_file = parse_args(argv)
     try:

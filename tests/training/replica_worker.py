@@ -10,7 +10,7 @@ import numpy as np
 
 import keras
 
-from training import make_config, prepare
+from keras_resfamily.training import make_config, prepare
 
 keras.config.disable_traceback_filtering()
 

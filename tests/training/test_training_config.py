@@ -7,12 +7,12 @@ import types
 import numpy as np
 import pytest
 
-from training import make_config
-from training.cli import parse_args
-from training.config import resolve
-from training.schedules import WarmupSchedule
-from training.strategy import check_global_batch, make_strategy
-from training.train import main, prepare
+from keras_resfamily.training import make_config
+from keras_resfamily.training.cli import parse_args
+from keras_resfamily.training.config import resolve
+from keras_resfamily.training.schedules import WarmupSchedule
+from keras_resfamily.training.strategy import check_global_batch, make_strategy
+from keras_resfamily.training.train import main, prepare
 
 
 @pytest.mark.parametrize("field, value, message", [

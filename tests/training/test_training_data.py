@@ -6,8 +6,8 @@ import tensorflow as tf
 from PIL import Image
 
 import keras_resfamily
-from training import make_config
-from training.data import load_source, make_pipelines
+from keras_resfamily.training import make_config
+from keras_resfamily.training.data import load_source, make_pipelines
 
 SPEC = keras_resfamily.get_spec("ResNet18")
 

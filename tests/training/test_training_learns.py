@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from training import make_config, run_training
+from keras_resfamily.training import make_config, run_training
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -61,7 +61,7 @@ def test_command_line_learns_digits(tmp_path, model):
     """
     run_dir = str(tmp_path / "run")
     epochs, batch = 2, 32
-    command = [sys.executable, "-m", "training.train", "--model", model, "--data", "digits",
+    command = [sys.executable, "-m", "keras_resfamily.training.train", "--model", model, "--data", "digits",
                "--epochs", str(epochs), "--batch-size", str(batch), "--run-dir", run_dir, "--verbose", "2"]
     env = dict(os.environ, PYTHONPATH=ROOT, TF_CPP_MIN_LOG_LEVEL="2")
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)

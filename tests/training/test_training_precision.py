@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from training import make_config, prepare
+from keras_resfamily.training import make_config, prepare
 
 
 @pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])

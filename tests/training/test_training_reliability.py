@@ -18,11 +18,11 @@ import pytest
 from PIL import Image
 
 import keras_resfamily
-from training import make_config
-from training.callbacks import ChiefBackupAndRestore, make_callbacks
-from training.data import load_source, make_pipelines
-from training.run_dir import RunPaths, check_run_dir
-from training.train import main
+from keras_resfamily.training import make_config
+from keras_resfamily.training.callbacks import ChiefBackupAndRestore, make_callbacks
+from keras_resfamily.training.data import load_source, make_pipelines
+from keras_resfamily.training.run_dir import RunPaths, check_run_dir
+from keras_resfamily.training.train import main
 
 EPOCHS = 2
 FAST = ["--model", "ResNet18", "--data", "digits", "--steps-per-epoch", "1", "--batch-size", "8",

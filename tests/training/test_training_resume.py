@@ -14,7 +14,7 @@ EPOCHS, STEPS = 6, 3
 
 
 def _command(run_dir, *extra):
-    return [sys.executable, "-m", "training.train", "--model", "ResNet18", "--data", "digits",
+    return [sys.executable, "-m", "keras_resfamily.training.train", "--model", "ResNet18", "--data", "digits",
             "--epochs", str(EPOCHS), "--steps-per-epoch", str(STEPS), "--batch-size", "16",
             "--validation-steps", "2", "--run-dir", run_dir, "--verbose", "0", *extra]
 

@@ -2,8 +2,8 @@
 
 import os
 
-from training.data.pipeline import PipelineFactory
-from training.data.source import DataSource, Split
+from .pipeline import PipelineFactory
+from .source import DataSource, Split
 
 PREFIXES = ("tfds:", "folder:", "tfrecord:")
 
@@ -18,26 +18,26 @@ def load_source(cfg) -> DataSource:
     if not isinstance(data, str) or not data:
         raise ValueError(f"`data` must be a non-empty string; received {data!r}")
     if data == "digits":
-        from training.data.digits import digits_source
+        from .digits import digits_source
 
         return digits_source(cfg)
     kind, _, rest = data.partition(":") if data.startswith(PREFIXES) else ("", "", data)
     if kind == "tfds":
-        from training.data.tfds_source import tfds_source
+        from .tfds_source import tfds_source
 
         return tfds_source(rest, cfg)
     is_path = kind in ("folder", "tfrecord") or os.path.isdir(data) or os.sep in data or data.startswith(".")
     if is_path and not os.path.isdir(rest):
         raise ValueError(f"Data directory not found: {rest!r} (from data={data!r})")
     if kind == "tfrecord" or (not kind and is_path and _looks_like_tfrecords(rest)):
-        from training.data.tfrecord import tfrecord_source
+        from .tfrecord import tfrecord_source
 
         return tfrecord_source(rest, cfg)
     if kind == "folder" or is_path:
-        from training.data.image_folder import image_folder_source
+        from .image_folder import image_folder_source
 
         return image_folder_source(rest, cfg)
-    from training.data.tfds_source import tfds_source
+    from .tfds_source import tfds_source
 
     return tfds_source(data, cfg)
 

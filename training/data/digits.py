@@ -7,7 +7,7 @@ Split: a fixed stratified split, 20% of every class held out (1442 train / 355 v
 import numpy as np
 import tensorflow as tf
 
-from training.data.source import DataSource, Split, shard
+from .source import DataSource, Split, shard
 
 STORED_SIZE = 32
 

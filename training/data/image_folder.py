@@ -12,7 +12,7 @@ import warnings
 
 import tensorflow as tf
 
-from training.data.source import DataSource, Split, shard, shard_files
+from .source import DataSource, Split, shard, shard_files
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
 VAL_NAMES = ("val", "validation", "test")

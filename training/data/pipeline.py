@@ -2,7 +2,7 @@
 
 import tensorflow as tf
 
-from training.data.augment import (eval_transform, make_batch_mixer, make_randaugment,
+from .augment import (eval_transform, make_batch_mixer, make_randaugment,
                                    train_transform)
 
 

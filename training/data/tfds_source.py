@@ -1,6 +1,6 @@
 """TensorFlow Datasets by name (imagenet2012, imagenette, cifar10, ...) read from a prepared data_dir."""
 
-from training.data.source import DataSource, Split
+from .source import DataSource, Split
 
 
 def tfds_source(name, cfg) -> DataSource:

@@ -10,7 +10,7 @@ import os
 
 import tensorflow as tf
 
-from training.data.source import DataSource, Split, shard, shard_files
+from .source import DataSource, Split, shard, shard_files
 
 FEATURES = {
     "image/encoded": tf.io.FixedLenFeature([], tf.string),
