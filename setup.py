@@ -7,4 +7,5 @@ A top-level `training` package in site-packages would shadow any `training/` fol
 from setuptools import find_packages, setup
 
 training = {"keras_resfamily." + name: name.replace(".", "/") for name in find_packages(include=["training", "training.*"])}
-setup(packages=find_packages(include=["keras_resfamily", "keras_resfamily.*"]) + sorted(training), package_dir=training)
+setup(packages=find_packages(include=["keras_resfamily", "keras_resfamily.*"]) + sorted(training), package_dir=training,
+      py_modules=["keras_resfamily_cli"], entry_points={"console_scripts": ["keras-resfamily = keras_resfamily_cli:main"]})

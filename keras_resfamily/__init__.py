@@ -7,6 +7,7 @@ from keras_resfamily.constructors import CONSTRUCTORS, create_model
 from keras_resfamily.convert import WeightsMismatchError, load_timm_state_dict
 from keras_resfamily.deploy import reparameterize
 from keras_resfamily.hub import list_weights
+from keras_resfamily.images import load_images
 from keras_resfamily.preprocessing import decode_predictions, preprocess_input
 from keras_resfamily.families.residual.spec import ResidualSpec
 from keras_resfamily.specs import ArchSpec, get_spec, list_models, register_model
@@ -27,7 +28,7 @@ def __getattr__(name):
 
 __all__ = [
     "ArchSpec", "ResidualSpec", "WeightsMismatchError", "build_model", "create_model", "decode_predictions", "export_serving",
-    "get_spec", "layers", "list_models", "list_weights", "load_timm_state_dict", "preprocess_input", "register_model",
-    "reparameterize",
+    "get_spec", "layers", "list_models", "list_weights", "load_images", "load_timm_state_dict", "preprocess_input",
+    "register_model", "reparameterize",
     *CONSTRUCTORS,
 ]

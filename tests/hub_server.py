@@ -2,8 +2,8 @@
 
 `/{repo}/resolve/{revision}/{file}` answers 302 to `/cdn/{name}` with X-Linked-Etag (the sha256)
 as huggingface.co does; `/cdn/...` serves the bytes with Range / If-Range support. Faults can be
-injected: cut the body after N bytes, throttle, advertise a wrong hash, or act as a bare mirror
-that sends neither the file's length (Content-Length) nor any hash (X-Linked-Etag / ETag).
+injected: answer HTTP errors, cut the body after N bytes, throttle, advertise a wrong hash, or act as
+a bare mirror that sends neither the file's length (Content-Length) nor any hash (X-Linked-Etag / ETag).
 """
 
 import hashlib
@@ -17,6 +17,7 @@ class FakeHub:
     def __init__(self):
         self.files = {}  # "owner/repo/revision/file" -> bytes
         self.requests = []  # (path, Range header or None, status)
+        self.statuses = []  # answer the next requests with these HTTP error statuses, one each
         self.cut_after = None  # send only this many body bytes on the next `cuts` CDN responses
         self.cuts = 0
         self.seconds_per_chunk = 0.0
@@ -45,6 +46,8 @@ class FakeHub:
 
             def do_GET(self):
                 hub.requests.append((self.path, self.headers.get("Range"), None))
+                if hub.statuses:
+                    return self.send_error(hub.statuses.pop(0))
                 match = re.fullmatch(r"/([^/]+/[^/]+)/resolve/([^/]+)/(.+)", self.path)
                 if match:
                     return self._redirect("/".join(match.groups()))
@@ -100,7 +103,7 @@ class FakeHub:
 
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()  # quick stop()
         return self
 
     def stop(self):

@@ -142,4 +142,4 @@ def test_cli_help_documents_max_pixels(capsys):
         cli(["--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "--max-pixels MAX_PIXELS predict_images refuses images" in help_text
-    assert f"default: {DEFAULT_MAX_PIXELS}" in help_text
+    assert f"Default: {DEFAULT_MAX_PIXELS}" in help_text

@@ -11,6 +11,7 @@ import keras
 import keras_resfamily as kr
 from keras_resfamily.builder import build_model_and_features
 from keras_resfamily.graph_walk import functional_model, walk_depth
+from keras_resfamily.model_stats import model_stats
 from model_cases import (
     ALL_SPECS, CODE_PATH_SPECS, FAMILY_SPECS, FLOAT16_TRAIN_SPECS, PAPER_SPECS, REFERENCE_SPECS, cases, small_input_size,
     trainable_params,
@@ -153,6 +154,13 @@ def assert_kernels_start_different(model):
         seen[key] = variable.path
 
 
+def assert_listed_params(model, spec):
+    """`keras-resfamily list` / `info` show data/model_stats.json: its count must be the built model's."""
+    built, listed = trainable_params(model), model_stats()[spec.name]["params"]
+    assert built == listed, (f"{spec.name} has {built} trainable parameters, data/model_stats.json lists {listed}: "
+                             f"rerun python -m keras_resfamily.model_stats --models {spec.name}")
+
+
 def _images(batch, height, width, channels=3):
     return RNG.normal(size=(batch, height, width, channels)).astype("float32")
 
@@ -169,6 +177,7 @@ def test_timm_parity_save_reload_and_backward(spec, tmp_path):
     model = build_float16_then_float32(spec, classifier_activation=None)
     kr.load_timm_state_dict(model, reference.state_dict())
     assert trainable_params(model) == timm_trainable_params(reference)
+    assert_listed_params(model, spec)
 
     size = max(64, spec.min_size)
     images = _images(2, size, size)
@@ -185,6 +194,7 @@ def test_timm_parity_save_reload_and_backward(spec, tmp_path):
 @pytest.mark.parametrize("spec", cases([s for s in ALL_SPECS if not s.reference]))
 def test_paper_model_forward_save_reload_and_backward(spec, tmp_path):
     model = build_float16_then_float32(spec)
+    assert_listed_params(model, spec)
     size = small_input_size(spec)
     images = _images(2, size, size)
     probs = np.asarray(model(images, training=False))

@@ -19,6 +19,9 @@ What is checked, block by block (fenced blocks, by their language tag):
   validated the way the command would before any work (training.cli.parse_args + the config
   validation, the export parser, the bench parser and model globs); `hub list` and `hub verify`
   run for real (offline, empty cache); a script is run with its arguments plus `--help`.
+  `keras-resfamily COMMAND ...` is checked as its module is (`list` and `info` run for real;
+  `predict` parsed, its model, weights tag and image files checked); `python3 -m pip install -e
+  ".[extras]"` must name extras that setup.cfg defines.
   Usage synopses such as `[TAG|hf://...]` or `[--fold]` are expanded into every combination (each
   optional part left out or given, each alternative), with the placeholders in PLACEHOLDERS
   replaced by real values. A command no checker knows fails the test: add a checker.
@@ -194,12 +197,17 @@ def substituted(code):
 
 @pytest.fixture
 def offline_sandbox(tmp_path, monkeypatch):
-    """Empty weights cache, downloads refused, a scratch working directory."""
+    """Empty weights cache, downloads refused, a scratch working directory holding the `cat.jpg` the
+    README's examples classify (a generated JPEG: the README means the user's own photo)."""
+    import tensorflow as tf
+
     monkeypatch.setenv("KERAS_RESFAMILY_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("KERAS_RESFAMILY_OFFLINE", "1")
     work = tmp_path / "work"
     work.mkdir()
     monkeypatch.chdir(work)
+    pixels = tf.cast(tf.random.stateless_uniform((180, 240, 3), (0, 1), maxval=256, dtype=tf.int32), tf.uint8)
+    (work / "cat.jpg").write_bytes(tf.io.encode_jpeg(pixels).numpy())
     return work
 
 
@@ -233,8 +241,8 @@ def _check_bash_script(args):
 
 def _check_training(args):
     import keras_resfamily as kr
-    from training.cli import parse_args
-    from training.config import resolve
+    from keras_resfamily.training.cli import parse_args
+    from keras_resfamily.training.config import resolve
 
     values, config_file = parse_args(args)
     cfg = resolve(values, config_file)  # choices, ranges, recipe: what train() checks before any work
@@ -291,8 +299,50 @@ def _check_script(script, args):
     assert result.returncode == 0, result.stderr
 
 
+def _check_pip_install(args):
+    """`pip install [-e] ".[extra,...]"` of this repository: every extra named is one setup.cfg defines."""
+    import configparser
+
+    args = [arg for arg in args if arg != "-e"]
+    assert args[0] == "install" and len(args) == 2, args
+    target, _, extras = args[1].partition("[")
+    assert target == ".", f"installs {target!r}, not this repository"
+    config = configparser.ConfigParser()
+    config.read(os.path.join(ROOT, "setup.cfg"))
+    defined = set(config["options.extras_require"])
+    for extra in filter(None, extras.rstrip("]").split(",")):
+        assert extra in defined, f"extra {extra!r} is not in setup.cfg (defined: {sorted(defined)})"
+
+
+def _check_predict(args):
+    """Parsed by the command's parser; the model, the weights tag and the image files checked, offline."""
+    from keras_resfamily.cli import predict
+    from keras_resfamily.images import preprocessing_for
+
+    _, parsed = predict.parse_args(args, "keras-resfamily predict")
+    preprocessing_for(parsed.model, None if parsed.weights == "none" else parsed.weights, parsed.size)
+    for image in parsed.images:
+        assert os.path.isfile(image), f"{image} does not exist in the sandbox"
+
+
+def _check_console(args):
+    """`keras-resfamily COMMAND ...`: list / info run for real; the others are checked like their module."""
+    from keras_resfamily.cli import COMMANDS, main
+
+    command, rest = args[0], args[1:]
+    assert command in COMMANDS, f"unknown command {command!r}"
+    if command in ("list", "info"):
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(args) == 0
+        return
+    checkers = {"train": _check_training, "export": _check_export, "hub": _check_hub, "bench": _check_bench,
+                "predict": _check_predict}
+    checkers[command](rest)
+
+
 MODULE_CHECKERS = {
-    "training.train": _check_training,
+    "pip": _check_pip_install,
+    "keras_resfamily.training.train": _check_training,
     "keras_resfamily.export": _check_export,
     "keras_resfamily.hub": _check_hub,
     "keras_resfamily.bench": _check_bench,
@@ -307,6 +357,8 @@ def test_bash_command_parses(line, argv, offline_sandbox):
     try:
         if program == "bash":
             return _check_bash_script(args)
+        if program == "keras-resfamily":
+            return _check_console(args)
         assert program in ("python", "python3"), f"no checker for {program!r}"
         if args[:1] == ["-m"]:
             assert args[1] in MODULE_CHECKERS, f"no checker for python -m {args[1]}"

@@ -1,6 +1,6 @@
 """Training for keras_resfamily models: tf.distribute strategies, mixed precision, data pipelines, recipes.
 
-Library entry points (imported lazily so `python -m training.train` loads its module only once):
+Library entry points (imported lazily so `python -m keras_resfamily.training.train` loads its module only once):
 `make_config(**fields)`, `prepare(cfg) -> Run` (strategy, datasets, compiled model for your own
 `model.fit`), `run_training(cfg) -> report` (what the command line does).
 """
@@ -16,7 +16,7 @@ _LAZY = {"Run": "Run", "make_config": "make_config", "prepare": "prepare", "run_
 def __getattr__(name):
     if name in _LAZY:
         return getattr(importlib.import_module(".train", __name__), _LAZY[name])
-    raise AttributeError(f"module 'training' has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["RECIPES", "TrainConfig", "resolve", *_LAZY]

@@ -149,7 +149,7 @@ def make_callbacks(cfg, paths, chief):
         best = best_logged(paths) if cfg.resume else None
         callbacks += [
             AtomicModelCheckpoint(paths.best, monitor="val_top1", mode="max", save_best_only=True,
-                                  initial_value_threshold=best),
+                                  initial_value_threshold=best[1] if best else None),
             AtomicModelCheckpoint(paths.last),
             keras.callbacks.CSVLogger(paths.metrics, append=True),
         ]

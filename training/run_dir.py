@@ -8,6 +8,7 @@
 <run_dir>/logs/              TensorBoard
 <run_dir>/metrics.csv        one row per epoch
 <run_dir>/report.json        final evaluation (top-1 / top-5)
+<run_dir>/curves.png         loss and top-1 per epoch, train and validation (with matplotlib)
 
 Only a directory holding the marker is a run: --overwrite removes exactly the marker's entries
 (and refuses when anything else is there), --resume refuses a directory without it.
@@ -22,7 +23,7 @@ import shutil
 
 MARKER = ".keras_resfamily_run.json"
 NAMES = dict(config="config.json", backup="backup", final_state="final_state", checkpoints="checkpoints",
-             logs="logs", metrics="metrics.csv", report="report.json", marker=MARKER)
+             logs="logs", metrics="metrics.csv", report="report.json", curves="curves.png", marker=MARKER)
 # Files this tool writes inside its folders (".tmp-" names are atomic writes cut short); None = any.
 _STATE_FILES = r"(\.tmp-)?(state-[01]\.weights\.h5|training_metadata\.json)"
 _OWN_FILES = {"backup": _STATE_FILES, "final_state": _STATE_FILES,
@@ -62,7 +63,7 @@ def read_marker(paths: RunPaths):
 
 def write_marker(paths: RunPaths, **changes):
     """Create or update the marker atomically (a kill leaves the old one or the new one)."""
-    marker = dict(read_marker(paths) or {}, tool="keras_resfamily training.train", entries=sorted(NAMES.values()))
+    marker = dict(read_marker(paths) or {}, tool="keras_resfamily.training", entries=sorted(NAMES.values()))
     marker.setdefault("completed_epochs", 0)
     marker.update(changes)
     write_json_atomic(paths.marker, marker)
@@ -114,16 +115,16 @@ def check_run_dir(cfg, enforce=True) -> RunPaths:
         found = f"is not empty: found {_describe(sorted(os.listdir(root)))}"
         what = "already holds a run" if marker is not None else found
         raise ValueError(f"Run directory {root!r} {what}; pass --resume to continue it or --overwrite to replace it "
-                         "(only a run written by training.train can be), or choose another --run-dir.")
+                         "(only a run written by keras_resfamily.training can be), or choose another --run-dir.")
     if marker is None:
         raise ValueError(f"--overwrite refused: run directory {root!r} is not empty and holds no run of "
-                         f"training.train (no {MARKER}): found {_describe(sorted(os.listdir(root)))}. Nothing was "
-                         "deleted; choose an empty or new --run-dir.")
+                         f"keras_resfamily.training (no {MARKER}): found {_describe(sorted(os.listdir(root)))}. "
+                         "Nothing was deleted; choose an empty or new --run-dir.")
     foreign = _foreign_entries(paths, marker)
     if foreign:
         raise ValueError(f"--overwrite refused: run directory {root!r} also holds {_describe(foreign)}, which "
-                         "training.train did not write. Nothing was deleted; move those files out of the run "
-                         "directory, or choose another --run-dir.")
+                         "keras_resfamily.training did not write. Nothing was deleted; move those files out of the "
+                         "run directory, or choose another --run-dir.")
     return paths
 
 
@@ -131,9 +132,9 @@ def _check_resume(cfg, paths, marker):
     if marker is None:
         found = sorted(os.listdir(cfg.run_dir)) if os.path.isdir(cfg.run_dir) else []
         what = f"it holds {_describe(found)}" if found else "it is empty or missing"
-        raise ValueError(f"--resume needs a run directory written by training.train; {cfg.run_dir!r} is not a run "
-                         f"directory (no {MARKER}; {what}). Nothing was changed; drop --resume to start a new "
-                         "run in an empty or new --run-dir.")
+        raise ValueError(f"--resume needs a run directory written by keras_resfamily.training; {cfg.run_dir!r} is "
+                         f"not a run directory (no {MARKER}; {what}). Nothing was changed; drop --resume to start "
+                         "a new run in an empty or new --run-dir.")
     done = int(marker.get("completed_epochs", 0))
     if done >= cfg.epochs:
         raise ValueError(f"Run {cfg.run_dir!r} is already complete: it trained {done} epoch(s) and --epochs is "
@@ -162,16 +163,15 @@ def create_run_dir(cfg, paths: RunPaths, chief: bool):
             elif os.path.lexists(path):
                 os.remove(path)
     os.makedirs(paths.root, exist_ok=True)
-    if read_marker(paths) is None:
-        write_marker(paths)  # first, so that every later entry belongs to a marked run
+    write_marker(paths)  # first (or updated: a resumed older run learns newer entries) so every entry is marked
     for folder in (paths.checkpoints, paths.logs):
         os.makedirs(folder, exist_ok=True)
 
 
 def best_logged(paths: RunPaths, monitor="val_top1"):
-    """Highest `monitor` in metrics.csv (the value best.weights.h5 holds), or None."""
-    values = [float(row[monitor]) for row in _rows(paths) if row.get(monitor) not in (None, "")]
-    return max(values) if values else None
+    """(0-based epoch, value) of the highest `monitor` in metrics.csv (what best.weights.h5 holds), or None."""
+    logged = [(int(row["epoch"]), float(row[monitor])) for row in _rows(paths) if row.get(monitor) not in (None, "")]
+    return max(logged, key=lambda pair: pair[1]) if logged else None
 
 
 def _rows(paths):

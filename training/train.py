@@ -1,8 +1,9 @@
-"""Training entry points: `python -m training.train ...` and the library functions `prepare` / `train`.
+"""Training entry points: `python -m keras_resfamily.training.train ...` and the library functions
+`prepare` / `train`.
 
 Library use, with your own `model.fit`:
 
-    from training import make_config, prepare
+    from keras_resfamily.training import make_config, prepare
     run = prepare(make_config(model="ResNet18", data="digits", epochs=5))
     run.model.fit(run.train_data, epochs=5, steps_per_epoch=run.steps_per_epoch,
                   validation_data=run.val_data)
@@ -17,13 +18,16 @@ import tensorflow as tf
 
 import keras_resfamily
 from .callbacks import make_callbacks
+from .cli import PROG, parse_args
 from .config import TrainConfig, resolve, write_config
+from .curves import draw_curves
 from .data import load_source, make_pipelines
 from .keras_compat import patch_for_multi_worker
 from .evaluate import evaluation_report, write_report
 from .model_setup import build_model, compile_model
-from .run_dir import check_run_dir, create_run_dir, write_marker
+from .run_dir import RunPaths, check_run_dir, create_run_dir, write_marker
 from .strategy import check_global_batch, env_is_chief, is_chief, make_strategy, split_cpu
+from .summary import format_summary
 
 
 @dataclasses.dataclass
@@ -78,6 +82,14 @@ def prepare(cfg: TrainConfig) -> Run:
                source.num_classes, is_chief(strategy))
 
 
+def fit_verbose(verbose, stream=None):
+    """Keras' progress bar redraws its line with backspaces, carriage returns and colour codes even when
+    stdout is a pipe or a file; there, verbose 1 becomes one plain line per epoch (verbose 2)."""
+    stream = sys.stdout if stream is None else stream
+    is_terminal = getattr(stream, "isatty", lambda: False)()
+    return 2 if verbose == 1 and not is_terminal else verbose
+
+
 def train(cfg: TrainConfig) -> dict:
     """Train in cfg.run_dir (resuming from its backup when cfg.resume), evaluate, return the report."""
     # Workers other than the chief never write the run directory, so they skip the check
@@ -88,7 +100,7 @@ def train(cfg: TrainConfig) -> dict:
     create_run_dir(cfg, paths, run.chief)
     if run.chief:
         write_config(cfg, paths.config)
-    verbose = cfg.verbose if run.chief else 0
+    verbose = fit_verbose(cfg.verbose) if run.chief else 0
     callbacks = make_callbacks(cfg, paths, run.chief)
     history = run.model.fit(
         run.train_data, shuffle=False, epochs=cfg.epochs, steps_per_epoch=run.steps_per_epoch, validation_data=run.val_data,
@@ -102,23 +114,25 @@ def train(cfg: TrainConfig) -> dict:
         wall_seconds=round(time.time() - start, 2),
     )
     if run.chief:
+        report["curves"], error = draw_curves(paths.metrics, paths.curves)  # from metrics.csv: every epoch
+        if error:
+            report["curves_error"] = error
         write_report(report, paths.report)
         # Last: a later --resume with the same --epochs is told the run is complete.
         write_marker(paths, completed_epochs=callbacks[0].saved_epoch)
     return report
 
 
-def main(argv=None):
-    from .cli import parse_args
-
-    values, config_file = parse_args(argv)
+def main(argv=None, prog=PROG):
+    """The command line; returns the exit status (2: bad input, with one `error:` line on stderr)."""
+    values, config_file = parse_args(argv, prog)
     try:
         cfg = resolve(values, config_file)
         report = train(cfg)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print("final evaluation: " + ", ".join(f"{k}={v}" for k, v in report.items()))
+    print(format_summary(report, RunPaths(cfg.run_dir)))
     return 0
 
 

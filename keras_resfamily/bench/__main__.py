@@ -16,21 +16,35 @@ import platform
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m keras_resfamily.bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--models", nargs="+", default=["*"], help="names or case-insensitive globs (default: all)")
-    parser.add_argument("--batch", type=int, default=4)
-    parser.add_argument("--size", type=int, default=None, help="input size (default: each model's default)")
-    parser.add_argument("--precision", default="float32", help="float32, mixed_bfloat16 or mixed_float16")
-    parser.add_argument("--runs", type=int, default=3, help="timed batches (median reported)")
-    parser.add_argument("--warmup", type=int, default=1, help="untimed batches first (tracing, compilation)")
-    parser.add_argument("--threads", type=int, default=0, help="intra-op threads for TF and torch (0: all cores)")
-    parser.add_argument("--no-speed", action="store_true", help="params and GMACs only")
-    parser.add_argument("--xla", action="store_true", help="inference with jit_compile=True")
-    parser.add_argument("--train", nargs="*", default=[], choices=["graph", "xla"], help="train-step img/s modes")
-    parser.add_argument("--timm", action="store_true", help="timm GMACs and speed side by side (needs torch, timm)")
-    parser.add_argument("--keras-applications", action="store_true", help="add keras.applications.ResNet50")
-    parser.add_argument("--out", default="bench_results", help="output folder")
+def parse_args(argv=None, prog="python -m keras_resfamily.bench"):
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
+    parser.add_argument("--models", nargs="+", default=["*"], metavar="PATTERN",
+                        help="Models to measure: names or case-insensitive shell-style patterns ('ResNe*t50'). "
+                             "Default: every registered model.")
+    parser.add_argument("--batch", type=int, default=4, help="Images per timed batch. Default: 4.")
+    parser.add_argument("--size", type=int, default=None,
+                        help="Input size in pixels. Default: each model's default size.")
+    parser.add_argument("--precision", default="float32", choices=("float32", "mixed_bfloat16", "mixed_float16"),
+                        help="Keras dtype policy of the measured models. Default: float32.")
+    parser.add_argument("--runs", type=int, default=3, help="Timed batches per model; the median is reported. Default: 3.")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="Untimed batches before timing (tracing, compilation). Default: 1.")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="Intra-op threads for TensorFlow and torch; 0 leaves each framework's default (all "
+                             "cores). Default: 0.")
+    parser.add_argument("--speed", action=argparse.BooleanOptionalAction, default=True,
+                        help="Time inference (and memory); --no-speed counts params and GMACs only. Default: on.")
+    parser.add_argument("--xla", action=argparse.BooleanOptionalAction, default=False,
+                        help="Run inference with jit_compile=True. Default: off (graph mode).")
+    parser.add_argument("--train", nargs="*", default=[], choices=["graph", "xla"],
+                        help="Also time a training step, in graph mode and/or under XLA. Default: none.")
+    parser.add_argument("--timm", action=argparse.BooleanOptionalAction, default=False,
+                        help="Measure timm's same models side by side in a separate process (needs torch and "
+                             "timm). Default: off.")
+    parser.add_argument("--keras-applications", action=argparse.BooleanOptionalAction, default=False,
+                        help="Add keras.applications.ResNet50 as a row. Default: off.")
+    parser.add_argument("--out", default="bench_results",
+                        help="Folder for bench.md, bench.csv, zoo.md and bench.png. Default: bench_results.")
     return parser.parse_args(argv)
 
 
@@ -54,14 +68,14 @@ def describe(config):
             f"threads {config.threads or 'default'}, inference XLA {'on' if config.xla_inference else 'off'}")
 
 
-def main(argv=None):
+def main(argv=None, prog="python -m keras_resfamily.bench"):
     from keras_resfamily.bench import reference, report
     from keras_resfamily.bench.runner import BenchConfig, run
 
-    args = parse_args(argv)
+    args = parse_args(argv, prog)
     config = BenchConfig(
         models=resolve_models(args.models), batch=args.batch, size=args.size, precision=args.precision,
-        warmup=args.warmup, runs=args.runs, threads=args.threads, speed=not args.no_speed, xla_inference=args.xla,
+        warmup=args.warmup, runs=args.runs, threads=args.threads, speed=args.speed, xla_inference=args.xla,
         train=tuple(args.train), timm=args.timm, keras_applications=args.keras_applications,
     )
     if config.timm and not reference.timm_available():

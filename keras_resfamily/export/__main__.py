@@ -10,31 +10,45 @@ from keras_resfamily.export.serving_module import DEFAULT_MAX_PIXELS
 PROG = "python -m keras_resfamily.export"
 
 
-def parse_args(argv=None):
+def parse_args(argv=None, prog=PROG):
     parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Export a keras_resfamily classifier as a TF Serving SavedModel version directory.",
+        prog=prog,
+        description="Export a keras_resfamily classifier as a TF Serving SavedModel version directory, with a "
+                    "serving_default signature (image tensors) and predict_images (encoded image bytes).",
     )
-    parser.add_argument("--model", required=True, help="registered model name, e.g. ResNet50 or resnet50")
+    parser.add_argument("--model", required=True,
+                        help="Model to export: a constructor name (ResNet50) or the reference's name (resnet50). Required.")
     parser.add_argument("--weights", default=None,
-                        help="'imagenet', a weight tag, or a .weights.h5 / .safetensors file (default: random init)")
-    parser.add_argument("--out", required=True, help="version directory <model_base>/<integer version>")
+                        help="'imagenet', a pretrained tag (`keras-resfamily info MODEL` lists them) or a local "
+                             ".weights.h5 / .safetensors file. Default: none (random initialisation, with a warning).")
+    parser.add_argument("--out", required=True,
+                        help="Version directory to write, <model_base>/<integer version> as TF Serving expects. Required.")
     parser.add_argument("--image-size", type=int, default=None,
-                        help="fixed input / crop size (default: the weights' pretrained config size)")
-    parser.add_argument("--crop-pct", type=float, default=None, help="center-crop fraction for predict_images")
+                        help="Fixed input and crop size in pixels. Default: the weights' evaluation size, else "
+                             "the model's default size.")
+    parser.add_argument("--crop-pct", type=float, default=None,
+                        help="Centre-crop fraction of predict_images, in (0, 1]. Default: the weights' own, else 0.875.")
     parser.add_argument("--interpolation", default=None, choices=("bilinear", "bicubic"),
-                        help="predict_images resize (default: the weights' pretrained config)")
-    parser.add_argument("--classes", type=int, default=None, help="classifier size (default: the spec's)")
-    parser.add_argument("--labels", default=None, help="text file with one class name per line")
-    parser.add_argument("--top-k", type=int, default=None, help="classes returned by predict_images")
-    parser.add_argument("--no-preprocessing", action="store_true",
-                        help="serving_default takes already-normalised images instead of RGB in [0, 255]")
-    parser.add_argument("--fold", action="store_true", help="re-parameterise (RepVGG, BN folding) first")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing version directory")
+                        help="Resize filter of predict_images. Default: the weights' own, else bilinear.")
+    parser.add_argument("--classes", type=int, default=None,
+                        help="Classifier size. Default: the model's (1000 for ImageNet weights).")
+    parser.add_argument("--labels", default=None,
+                        help="UTF-8 text file with one class name per line, returned by predict_images. "
+                             "Default: ImageNet's labels for 1000 classes, else class indices.")
+    parser.add_argument("--top-k", type=int, default=None,
+                        help="Classes predict_images returns per image, 1 to --classes. Default: 5, at most --classes.")
+    parser.add_argument("--preprocessing", action=argparse.BooleanOptionalAction, default=True,
+                        help="serving_default takes RGB in [0, 255] and normalises it itself; --no-preprocessing: it "
+                             "takes already-normalised images. Default: on.")
+    parser.add_argument("--fold", action=argparse.BooleanOptionalAction, default=False,
+                        help="Fold BatchNorm into the convolutions and re-parameterise RepVGG blocks first "
+                             "(keras_resfamily.deploy): the same outputs, faster. Default: off.")
+    parser.add_argument("--overwrite", action=argparse.BooleanOptionalAction, default=False,
+                        help="Replace an existing version directory. Default: off (an existing one is an error).")
     parser.add_argument("--max-pixels", type=int, default=DEFAULT_MAX_PIXELS,
                         help="predict_images refuses images whose header announces more than this many pixels "
-                             "(height * width), before decoding them; stored in the SavedModel "
-                             f"(default: {DEFAULT_MAX_PIXELS} = 2**26, full-size camera photos pass)")
+                             "(height * width), before decoding them; stored in the SavedModel. "
+                             f"Default: {DEFAULT_MAX_PIXELS} = 2**26 (full-size camera photos pass).")
     return parser.parse_args(argv)
 
 
@@ -49,8 +63,8 @@ def _read_labels(path):
         raise ValueError(f"--labels: cannot read {path!r} as UTF-8 text: {error}") from None
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def main(argv=None, prog=PROG):
+    args = parse_args(argv, prog)
     from keras_resfamily import create_model, get_spec
 
     # Unknown names and an occupied version directory fail here, before any download or build.
@@ -67,7 +81,7 @@ def main(argv=None):
     model = create_model(spec.name, weights=args.weights, input_shape=(size, size, 3),
                          classes=args.classes or spec.num_classes)
     path = export_serving(
-        model, args.out, spec=spec, weights=args.weights, include_preprocessing=not args.no_preprocessing,
+        model, args.out, spec=spec, weights=args.weights, include_preprocessing=args.preprocessing,
         labels=labels, top_k=args.top_k, crop_pct=args.crop_pct,
         interpolation=args.interpolation, fold=args.fold, overwrite=args.overwrite, max_pixels=args.max_pixels,
     )

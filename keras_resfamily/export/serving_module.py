@@ -48,7 +48,8 @@ def resize_and_center_crop(image, crop_size, crop_pct, interpolation):
     stays linear in the decoded pixels. Resizing whole, a 1x30000 image became 36x1080000 floats
     (7 s, 1.6 GB).
     """
-    image = tf.convert_to_tensor(image)
+    # float32 first: exact for uint8, and oneDNN's uint8 transpose logs an error line on some CPUs
+    image = tf.cast(image, tf.float32)
     shape = tf.shape(image)
     wide = shape[1] > shape[0]
     image = tf.cond(wide, lambda: tf.transpose(image, [1, 0, 2]), lambda: image)  # height >= width now

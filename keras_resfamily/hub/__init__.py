@@ -16,7 +16,7 @@ from keras_resfamily.hub import registry, sources
 from keras_resfamily.hub.cache import cache_home, is_offline
 from keras_resfamily.hub.convert import load_converted, load_safetensors
 from keras_resfamily.hub.errors import (
-    ChecksumMismatchError, CorruptWeightsError, WeightsDownloadError, WeightsNotCachedError,
+    ChecksumMismatchError, CorruptWeightsError, WeightsDownloadError, WeightsNotCachedError, download_command,
 )
 from keras_resfamily.hub.fetch import fetch_file
 from keras_resfamily.hub.registry import WeightsEntry
@@ -27,7 +27,8 @@ LOCAL_SUFFIXES = (".weights.h5", ".safetensors")
 
 __all__ = [
     "ChecksumMismatchError", "CorruptWeightsError", "UnsafeCheckpointError", "WeightsDownloadError",
-    "WeightsEntry", "WeightsNotCachedError", "cache_home", "download_weights", "fetch_file", "get_weights_entry",
+    "WeightsEntry", "WeightsNotCachedError", "cache_home", "download_command", "download_weights", "fetch_file",
+    "get_weights_entry",
     "is_offline", "is_pretrained", "list_weights", "load_weights",
 ]
 
@@ -104,7 +105,7 @@ def list_weights(model_name) -> "list[dict]":
 def _download_command(spec, weights):
     """The CLI command that downloads this checkpoint, for error messages."""
     text = weights if sources.is_remote_reference(weights) else get_weights_entry(spec, weights).tag
-    return f"python -m keras_resfamily.hub download {spec.name} {text}"
+    return download_command(spec.name, text)
 
 
 def download_weights(model_name, weights="imagenet", show_progress=None):

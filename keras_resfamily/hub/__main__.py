@@ -1,8 +1,9 @@
-"""Command line: python -m keras_resfamily.hub list|download|convert|verify ...
+"""Command line: python -m keras_resfamily.hub list|download|convert|verify ... (`main` also serves
+`keras-resfamily hub`)
 
     list [MODEL]                 models with published weights, or one model's checkpoints
     download MODEL [WEIGHTS]     fetch into the cache (WEIGHTS: imagenet, a tag or hf://...)
-    convert MODEL [WEIGHTS]      fetch, convert and cache the Keras weights (--no-top, --output)
+    convert MODEL [WEIGHTS]      fetch, convert and cache the Keras weights (--top/--no-top, --output)
     verify [MODEL]               re-hash cached checkpoints and converted weights against their
                                  recorded sha256 and validate the checkpoints (a torchvision .pth is
                                  parsed whole, running nothing); non-zero on any problem
@@ -17,6 +18,7 @@ import sys
 
 from keras_resfamily import hub
 from keras_resfamily.hub import cache, registry
+from keras_resfamily.hub.errors import CLI, download_command
 from keras_resfamily.hub.sources import TORCH_SUFFIX
 from keras_resfamily.hub.torch_pickle import UnsafeCheckpointError
 from keras_resfamily.specs import all_specs, get_spec
@@ -55,12 +57,12 @@ def _download(args):
 def _convert(args):
     import keras_resfamily
 
-    model = keras_resfamily.create_model(args.model, weights=args.weights, include_top=not args.no_top)
+    if args.output and not args.output.endswith(hub.convert.SUFFIX):  # before any download
+        raise ValueError(f"--output must end with {hub.convert.SUFFIX}; received --output={args.output!r}.")
+    model = keras_resfamily.create_model(args.model, weights=args.weights, include_top=args.top)
     path, sha256 = hub.download_weights(args.model, args.weights, show_progress=False)
     converted = hub.convert.converted_path(path, get_spec(args.model), model, sha256)
     if args.output:
-        if not args.output.endswith(".weights.h5"):
-            raise SystemExit(f"--output must end with .weights.h5; received {args.output!r}")
         shutil.copyfile(converted, args.output)
         converted = args.output
     print(converted)
@@ -132,27 +134,57 @@ def _verify(args):
         print(f"No cached checkpoints under {cache.cache_home()}.")
     if failures:
         print(f"{failures} file(s) above cannot be trusted and are not loaded: converted weights are rebuilt on "
-              "the next load; delete a checkpoint and re-run `python -m keras_resfamily.hub download MODEL "
-              "[WEIGHTS]` (or load it again) to download it again.")
+              f"the next load; delete a checkpoint and re-run `{download_command(weights='[WEIGHTS]')}` (or load it "
+              "again) to download it again.")
     return 1 if failures else 0
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m keras_resfamily.hub", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    listing = commands.add_parser("list", help="models with published weights, or one model's checkpoints")
-    listing.add_argument("model", nargs="?")
-    for name, help_text in (("download", "fetch a checkpoint into the cache"),
-                            ("convert", "fetch and convert a checkpoint to Keras weights")):
-        command = commands.add_parser(name, help=help_text)
-        command.add_argument("model", help="constructor or reference name, e.g. ResNet50 or resnet50")
-        command.add_argument("weights", nargs="?", default="imagenet",
-                             help="imagenet, a tag (a1_in1k, IMAGENET1K_V2), or hf://owner/repo")
-    commands.choices["convert"].add_argument("--no-top", action="store_true", help="without the classifier")
-    commands.choices["convert"].add_argument("--output", help="also copy the converted .weights.h5 here")
-    verify = commands.add_parser("verify", help="re-hash cached checkpoints")
-    verify.add_argument("model", nargs="?")
-    args = parser.parse_args(argv)
+MODEL_HELP = ("A model's constructor or reference name, case-insensitive, e.g. ResNet50 or resnet50 "
+              "(`list` prints those with published weights).")
+WEIGHTS_HELP = ("Which checkpoint: imagenet (the model's default one), one of its tags (`list MODEL` prints "
+                "them, e.g. a1_in1k or IMAGENET1K_V2), hf://owner/repo[@revision][/file.safetensors], or an "
+                "https URL of a .safetensors file. Default: imagenet.")
+
+
+def build_parser(prog=None):
+    """The command line's parser; `prog` is how usage lines name the command (default: CLI)."""
+    parser = argparse.ArgumentParser(
+        prog=prog or CLI, description="List, download, convert and verify the pretrained weights of keras_resfamily.",
+        epilog=f"Files are cached under ${cache.HOME_ENV} (default ~/.keras/keras_resfamily). "
+               f"{' or '.join(f'{name}=1' for name in cache.OFFLINE_ENVS)} forbids downloads; HF_ENDPOINT "
+               "selects a Hugging Face mirror.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, text):
+        return commands.add_parser(name, help=text, description=text)
+
+    listing = command("list", "List the models with published weights, or one model's checkpoints.")
+    listing.add_argument("model", nargs="?", help=f"{MODEL_HELP} Default: list every model with published weights.")
+    for name, text in (("download", "Download a checkpoint into the cache and verify it; prints its path and sha256."),
+                       ("convert", "Download a checkpoint and convert it to Keras weights (cached beside it); "
+                                   "prints their path.")):
+        parser_of = command(name, text)
+        parser_of.add_argument("model", help=MODEL_HELP)
+        parser_of.add_argument("weights", nargs="?", default="imagenet", help=WEIGHTS_HELP)
+    convert = commands.choices["convert"]
+    convert.add_argument("--top", action=argparse.BooleanOptionalAction, default=True,
+                         help="Keep the classifier (--top) or convert the backbone only (--no-top). Default: --top.")
+    convert.add_argument("--output", metavar="PATH.weights.h5",
+                         help="Also copy the converted weights to this path, which must end with .weights.h5. "
+                              "Default: none (only the cached copy).")
+    verify = command("verify", "Re-hash cached checkpoints and converted weights against their recorded sha256 and "
+                               "check each checkpoint is whole; exits 1 on any problem.")
+    verify.add_argument("model", nargs="?", help=f"{MODEL_HELP} Default: every file in the cache.")
+    return parser
+
+
+def main(argv=None, prog=None):
+    """Run the command line on `argv` (default: sys.argv[1:]); returns the exit code (0: done, 1: verify
+    found a problem, 2: an error, printed to stderr). `prog` names the command in usage lines."""
+    try:
+        args = build_parser(prog).parse_args(argv)
+    except SystemExit as stop:  # --help, or bad arguments (argparse printed why)
+        return stop.code
     handler = {"list": _list, "download": _download, "convert": _convert, "verify": _verify}[args.command]
     try:
         return handler(args)

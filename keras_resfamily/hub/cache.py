@@ -4,13 +4,15 @@ Layout under the cache home (`$KERAS_RESFAMILY_HOME`, default ~/.keras/keras_res
 
     models--timm--resnet18.a1_in1k/main/model.safetensors         verified source file
     models--timm--resnet18.a1_in1k/main/model.safetensors.sha256  its hash, written after verification
-    models--timm--resnet18.a1_in1k/main/model.safetensors.part    an interrupted download (never loaded)
+    models--timm--resnet18.a1_in1k/main/model.safetensors.part    a download under way (never loaded)
+    models--timm--resnet18.a1_in1k/main/model.safetensors.lock    held while it is fetched or checked
     models--timm--resnet18.a1_in1k/main/resnet18-....weights.h5   converted Keras weights
     models--timm--resnet18.a1_in1k/main/resnet18-....weights.h5.sha256  their hash, written with them
     urls/<sha256 of the URL, 16 hex>/mobilenet_v2-7ebf99e0.pth       a file of a URL (torchvision's)
 
 A `.sha256` record is only written for bytes that passed a real check (see fetch.py); a file without
-one is never trusted.
+one is never trusted. A failed download leaves nothing: its `.part`, its `.lock` and the folders it
+created are removed (a `.part` left by a killed process is resumed or discarded by the next download).
 """
 
 import contextlib
@@ -48,32 +50,77 @@ def cache_path(source) -> str:
 
 @contextlib.contextmanager
 def file_lock(path):
-    """Exclusive inter-process lock guarding `path` (a `<path>.lock` file held with fcntl.flock)."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + ".lock", "a") as handle:
-        if fcntl is None:
-            yield from _windows_lock(handle)
-            return
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    """Exclusive inter-process lock guarding `path`, held on `<path>.lock` (fcntl.flock; msvcrt on Windows).
+
+    On release the holder removes the lock file, then the folders this call created if they are left
+    empty (a failed download), so nothing stale stays behind. A waiter that then gets the lock of the
+    removed file, or finds its folder gone, starts over on a new one: removing never admits two holders.
+    """
+    lock = path + ".lock"
+    created = _missing_folders(os.path.dirname(lock))
+    handle = _open_locked(lock)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):  # Windows cannot remove a file others have open: it stays
+            os.remove(lock)
+        _unlock(handle)
+        handle.close()
+        for folder in created:  # deepest first; a folder another process uses is not empty
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
+
+
+def _missing_folders(folder):
+    """`folder` and its ancestors that do not exist, deepest first."""
+    missing = []
+    while folder and not os.path.isdir(folder) and folder not in missing:
+        missing.append(folder)
+        folder = os.path.dirname(folder)
+    return missing
+
+
+def _open_locked(lock):
+    """A handle holding the lock of the file now at `lock` (created with its folders if needed)."""
+    while True:
+        os.makedirs(os.path.dirname(lock), exist_ok=True)
         try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            handle = open(lock, "a")
+        except FileNotFoundError:
+            if os.path.isdir(os.path.dirname(lock)):
+                raise
+            continue  # another process's cleanup removed the folder after makedirs
+        _lock(handle)
+        try:
+            if os.path.samestat(os.fstat(handle.fileno()), os.stat(lock)):
+                return handle
+        except FileNotFoundError:
+            pass
+        _unlock(handle)  # its holder removed this file on release: lock the one there now
+        handle.close()
 
 
-def _windows_lock(handle):
+def _lock(handle):
+    if fcntl is not None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        return
     handle.seek(0)
     while True:
         try:
             msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)  # itself retries for ~10 s
-            break
+            return
         except OSError:
             time.sleep(1)
-    try:
-        yield
-    finally:
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+
+def _unlock(handle):
+    if fcntl is not None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return
+    handle.seek(0)
+    msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
 
 
 def sha256_of(path) -> str:

@@ -17,7 +17,7 @@ import sys
 
 from keras_resfamily.convert import load_timm_state_dict, reference_name
 from keras_resfamily.hub import cache
-from keras_resfamily.hub.errors import CorruptWeightsError
+from keras_resfamily.hub.errors import CorruptWeightsError, download_command
 from keras_resfamily.hub.sources import TORCH_SUFFIX
 from keras_resfamily.hub.torch_pickle import load_torch_state_dict
 
@@ -152,7 +152,7 @@ def load_converted(model, spec, source_file, source_sha256, include_top=True, co
     elif os.path.exists(target):
         _warn(f"converted weights {target} do not match their recorded sha256 (damaged, or written without "
               "one); not loading them, converting the verified source again.")
-    command = command or "python -m keras_resfamily.hub download MODEL WEIGHTS"
+    command = command or download_command()
     try:
         state_dict = _read_state_dict(source_file)
     except ValueError as error:  # e.g. recorded as verified by an older version that trusted any bytes

@@ -19,8 +19,13 @@ TIMEOUT_SECONDS = 60
 USER_AGENT = "keras_resfamily-hub/1 (urllib)"
 
 
+def failed(url, reason) -> WeightsDownloadError:
+    """The error of a download that failed, saying why in one line."""
+    return WeightsDownloadError(f"Downloading {url} failed: {' '.join(str(reason).split())}.")
+
+
 class DownloadInterrupted(Exception):
-    """The body stopped early; the bytes received so far are kept in the .part file."""
+    """The body stopped early; the bytes received so far stay in the .part file for the next attempt."""
 
 
 class _RecordingRedirectHandler(urllib.request.HTTPRedirectHandler):
@@ -86,9 +91,10 @@ def _open(url, headers):
         error.close()
         if error.code == 416:  # the partial file is not a prefix of the current content
             return None, []
-        raise WeightsDownloadError(f"Downloading {url} failed: HTTP {error.code} {error.reason}.") from None
+        raise failed(url, f"HTTP {error.code} {error.reason}") from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
-        raise WeightsDownloadError(f"Could not connect to download {url}: {error}.") from None
+        reason = getattr(error, "reason", error)  # URLError wraps the socket's error
+        raise failed(url, f"{type(reason).__name__}: {reason}") from None
     return response, redirects.hop_headers + [response.headers]
 
 
@@ -108,7 +114,7 @@ def download_to_part(url, part, hash_known=False, progress=None):
     response, header_sets = _open(url, headers)
     if response is None:  # 416: the partial file is stale; restart from scratch
         if not offset:
-            raise WeightsDownloadError(f"Downloading {url} failed: HTTP 416 without a Range request.")
+            raise failed(url, "HTTP 416 without a Range request")
         _discard(part)
         return download_to_part(url, part, hash_known, progress)
     with response:

@@ -1,8 +1,15 @@
 """Errors of the weights hub. Each message names the file, the source and what to do."""
 
+CLI = "python -m keras_resfamily.hub"  # how messages and the command line's usage name it
+
+
+def download_command(model="MODEL", weights="WEIGHTS") -> str:
+    """The command that downloads a checkpoint, as every message prints it."""
+    return f"{CLI} download {model} {weights}"
+
 
 class WeightsDownloadError(OSError):
-    """A download failed or was interrupted; nothing incomplete was put in the cache."""
+    """A download failed or was interrupted; nothing of it is left in the cache."""
 
 
 class ChecksumMismatchError(WeightsDownloadError):

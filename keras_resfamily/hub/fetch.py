@@ -10,8 +10,10 @@ import sys
 import time
 
 from keras_resfamily.hub import cache
-from keras_resfamily.hub.download import DownloadInterrupted, download_to_part
-from keras_resfamily.hub.errors import ChecksumMismatchError, WeightsDownloadError, WeightsNotCachedError
+from keras_resfamily.hub.download import DownloadInterrupted, download_to_part, failed
+from keras_resfamily.hub.errors import (
+    ChecksumMismatchError, WeightsDownloadError, WeightsNotCachedError, download_command,
+)
 from keras_resfamily.hub.progress import ProgressBar
 from keras_resfamily.hub.torch_pickle import load_torch_state_dict
 
@@ -29,15 +31,22 @@ def _published_hash(source):
     return "published sha256"
 
 
+def _by_hand(source, dest, command):
+    """How to get `source` into the cache without network here: what offline mode and a failed
+    download both say."""
+    return (
+        f"Download it on a machine with network access (`{command}`) and copy {dest} there together with "
+        f"its .sha256 record, or place the file from {source.download_url()} at {dest} with its "
+        f"{_published_hash(source)} written to {os.path.basename(dest)}.sha256 beside it (a file without one "
+        "is not trusted)"
+    )
+
+
 def _offline_error(source, dest, command):
     which = _offline_which()
-    hint = f" (`{command}`)" if command else ""
     return WeightsNotCachedError(
-        f"Offline mode is on ({which}={os.environ[which]}) and {source.filename} is not in the cache. "
-        f"Download it on a machine with network access{hint} and copy {dest} there together with its "
-        f".sha256 record, or place the file from {source.download_url()} at {dest} with its "
-        f"{_published_hash(source)} written to {os.path.basename(dest)}.sha256 beside it (a file without one "
-        f"is not trusted); or unset {which}."
+        f"Offline mode is on ({which}={os.environ[which]}) and {source.filename} is not in the cache.\n"
+        f"{_by_hand(source, dest, command)}; or unset {which}."
     )
 
 
@@ -46,7 +55,7 @@ def _unverifiable_error(dest, command):
     return WeightsNotCachedError(
         f"{dest} is in the cache with no recorded sha256 (placed by hand, cut short, or cached by an older "
         f"version), and offline mode is on ({which}={os.environ[which]}), so it cannot be verified and is "
-        f"not used. Delete it and run `{command or 'python -m keras_resfamily.hub download MODEL WEIGHTS'}` "
+        f"not used. Delete it and run `{command}` "
         f"with network access, or write its published sha256 to {os.path.basename(dest)}.sha256 beside it "
         f"(or copy that record from the cache that verified it), or unset {which}."
     )
@@ -84,8 +93,7 @@ def _discard(part):
     cache.remove_quietly(part + ".json")
 
 
-def _rejected(url, part, reason):
-    _discard(part)
+def _rejected(url, reason):
     return WeightsDownloadError(
         f"The file downloaded from {url} is not a complete safetensors file ({reason}); the server sent no "
         "hash to check it against. It was deleted and nothing was cached; retry later, or report it if it "
@@ -93,42 +101,48 @@ def _rejected(url, part, reason):
     )
 
 
-def _download(source, dest, show_progress):
-    """Download into `dest`.part (resuming across attempts), verify, and rename into place.
+def _receive(url, part, hash_known, show_progress, label):
+    """Download into `part`, resuming it across up to MAX_ATTEMPTS interrupted attempts; returns
+    download_to_part's (advertised sha256, whether the length was checked)."""
+    bar = ProgressBar(label, enabled=show_progress)
+    try:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return download_to_part(url, part, hash_known=hash_known, progress=bar.update)
+            except DownloadInterrupted as error:
+                bar.interrupted(str(error))
+                if attempt == MAX_ATTEMPTS:
+                    raise failed(url, f"interrupted {MAX_ATTEMPTS} times ({error})") from None
+                time.sleep(RETRY_PAUSE_SECONDS * attempt)
+    finally:
+        bar.finish()
+
+
+def _download(source, dest, show_progress, command):
+    """Download into `dest`.part, verify, and rename into place.
 
     Returns the sha256, recorded only when a real check passed: the registry's or the server's hash,
     the server's Content-Length plus a full safetensors validation, or (torchvision .pth) the
     published prefix plus a full parse of the pickle. With neither hash nor length
     the file is still validated before it is used, but not recorded (the next call downloads it again).
+    The caller removes the .part when this raises.
     """
     url, part = source.download_url(), dest + ".part"
-    bar = ProgressBar(os.path.basename(dest), enabled=show_progress)
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            # a prefix, like a full hash, tells a stale partial file from the current one at the end
-            hash_known = bool(source.sha256 or source.sha256_prefix)
-            advertised, length_checked = download_to_part(url, part, hash_known=hash_known, progress=bar.update)
-            break
-        except DownloadInterrupted as error:
-            bar.interrupted(str(error))
-            if attempt == MAX_ATTEMPTS:
-                raise WeightsDownloadError(
-                    f"Downloading {url} was interrupted {MAX_ATTEMPTS} times ({error}). The partial file "
-                    f"{part} is resumed by the next call; nothing incomplete was cached."
-                ) from None
-            time.sleep(RETRY_PAUSE_SECONDS * attempt)
-    bar.finish()
+    # a prefix, like a full hash, tells a stale partial file (left by a killed process) from the current one
+    hash_known = bool(source.sha256 or source.sha256_prefix)
+    try:
+        advertised, length_checked = _receive(url, part, hash_known, show_progress, os.path.basename(dest))
+    except WeightsDownloadError as error:
+        raise WeightsDownloadError(f"{error}\n{_by_hand(source, dest, command)}.") from None
     expected = source.sha256 or advertised
     actual = cache.sha256_of(part)
     if expected and actual != expected:
-        _discard(part)
         raise ChecksumMismatchError(
             f"The file downloaded from {url} has sha256 {actual}, but {expected} was expected "
             f"({'registry' if source.sha256 else 'advertised by the server'}). It was deleted and nothing "
             "was cached; retry later, or report it if it persists."
         )
     if source.sha256_prefix and not actual.startswith(source.sha256_prefix):
-        _discard(part)
         raise ChecksumMismatchError(
             f"The file downloaded from {url} has sha256 {actual}, which does not start with "
             f"{source.sha256_prefix}, the prefix published in its file name. It was deleted and nothing was "
@@ -140,7 +154,7 @@ def _download(source, dest, show_progress):
         try:
             cache.check_safetensors(part)
         except ValueError as error:
-            raise _rejected(url, part, error) from None
+            raise _rejected(url, error) from None
     cache.remove_quietly(dest + ".sha256")  # any old record describes other bytes
     os.replace(part, dest)
     cache.remove_quietly(part + ".json")
@@ -153,20 +167,15 @@ def _download(source, dest, show_progress):
 
 
 def _check_torch_pickle(url, part):
-    """Parse the whole downloaded `.pth` with the allow-list unpickler (which runs nothing); delete it
-    and raise (UnsafeCheckpointError or CorruptWeightsError, both ValueErrors) unless it is a plain
-    state_dict."""
+    """Parse the whole downloaded `.pth` with the allow-list unpickler (which runs nothing); raise
+    (UnsafeCheckpointError or CorruptWeightsError, both ValueErrors) unless it is a plain state_dict."""
     try:
         load_torch_state_dict(part)
     except ValueError as error:
-        _discard(part)
         raise type(error)(
             f"The file downloaded from {url} was rejected ({error}); it was deleted and nothing was cached. "
             "Report it if it persists."
         ) from None
-    except BaseException:  # e.g. out of memory: never leave the unchecked bytes to be resumed and trusted
-        _discard(part)
-        raise
 
 
 def _check_fetchable(source):
@@ -182,9 +191,10 @@ def fetch_file(source, show_progress=None, command=None):
 
     `command`: the CLI command that downloads it, for error messages. Safe across processes: the
     download runs under a lock on the destination, so a second process waits and then reuses the
-    verified file.
+    verified file. A download that fails (for any reason, Ctrl-C included) leaves nothing in the cache.
     """
     _check_fetchable(source)
+    command = command or download_command()
     dest = cache.cache_path(source)
     if show_progress is None:
         show_progress = sys.stderr.isatty()
@@ -201,4 +211,8 @@ def fetch_file(source, show_progress=None, command=None):
                 _warn(f"cached {dest} has no recorded sha256 and cannot be trusted; downloading it again.")
         if cache.is_offline():
             raise _offline_error(source, dest, command)
-        return dest, _download(source, dest, show_progress)
+        try:
+            return dest, _download(source, dest, show_progress, command)
+        except BaseException:  # never leave unchecked bytes behind; the lock's release removes new folders
+            _discard(dest + ".part")
+            raise

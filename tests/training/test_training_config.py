@@ -1,5 +1,7 @@
 """Configuration, recipes, CLI flags, schedules and bad-input errors (no training here)."""
 
+import argparse
+import dataclasses
 import json
 import os
 import types
@@ -8,8 +10,8 @@ import numpy as np
 import pytest
 
 from keras_resfamily.training import make_config
-from keras_resfamily.training.cli import parse_args
-from keras_resfamily.training.config import resolve
+from keras_resfamily.training.cli import build_parser, parse_args
+from keras_resfamily.training.config import TrainConfig, resolve
 from keras_resfamily.training.schedules import WarmupSchedule
 from keras_resfamily.training.strategy import check_global_batch, make_strategy
 from keras_resfamily.training.train import main, prepare
@@ -83,3 +85,52 @@ def test_warmup_cosine_and_step_schedules():
     step = WarmupSchedule(0.1, total_steps=100, kind="step", boundaries=[30, 60])
     np.testing.assert_allclose([float(step(s)) for s in (29, 30, 60)], [0.1, 0.01, 0.001], rtol=1e-5)
     assert WarmupSchedule.from_config(cosine.get_config()).get_config() == cosine.get_config()
+
+
+def _flags(parser):
+    """{TrainConfig field name: its argparse action}."""
+    return {action.dest: action for action in parser._actions if action.dest in TrainConfig.__dataclass_fields__}
+
+
+def test_every_flag_says_what_it_does_its_default_and_its_allowed_values():
+    fields = dataclasses.fields(TrainConfig)
+    assert [f.name for f in fields if not f.metadata.get("help", "").strip()] == []
+    flags = _flags(build_parser())
+    assert set(flags) == {f.name for f in fields}
+    shown = {None: "unset", True: "on", False: "off"}
+    for field in fields:
+        default = TrainConfig().to_dict()[field.name]
+        if isinstance(default, list):
+            text = " ".join(map(str, default))
+        else:
+            text = shown[default] if default is None or isinstance(default, bool) else str(default)
+        help_text = flags[field.name].help
+        assert help_text.startswith(field.metadata["help"]) and f"Default: {text}." in help_text, field.name
+    for name, allowed in [("precision", ("float32", "mixed_float16", "mixed_bfloat16")), ("verbose", (0, 1, 2)),
+                          ("strategy", ("auto", "one-device", "mirrored", "multi-worker", "tpu")),
+                          ("optimizer", ("sgd", "adamw")), ("augment", ("auto", "inception", "none")),
+                          ("schedule", ("cosine", "step", "constant")), ("recipe", ("baseline", "resnet-rs"))]:
+        assert tuple(flags[name].choices) == allowed, name
+    booleans = [f.name for f in fields if f.type is bool]
+    assert booleans and all(isinstance(flags[n], argparse.BooleanOptionalAction) for n in booleans)
+    assert "--no-resume" in build_parser().format_help()
+
+
+def test_booleans_are_flag_pairs_and_enumerations_refuse_other_values(capsys):
+    values, _ = parse_args(["--jit-compile", "--no-deterministic", "--verbose", "2"])
+    assert values == {"jit_compile": True, "deterministic": False, "verbose": 2}
+    for argv in (["--jit-compile", "true"], ["--precision", "float8"], ["--verbose", "3"]):
+        with pytest.raises(SystemExit) as exit_info:
+            parse_args(argv)
+        assert exit_info.value.code == 2
+    assert "invalid choice: 'float8'" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"Unknown verbose: 3. Allowed: 0, 1, 2"):
+        make_config(verbose=3)
+
+
+def test_prog_names_the_command_in_usage_and_help(capsys):
+    assert build_parser().prog == "python -m keras_resfamily.training.train"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"], prog="keras-resfamily train")
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: keras-resfamily train [-h]")

@@ -232,7 +232,7 @@ def test_best_and_last_checkpoints_survive_a_kill_mid_write(tmp_path, monkeypatc
     saved = [w.copy() for w in model.get_weights()]
     model.set_weights([w + 1 for w in saved])
     # The checkpoints' writer (model weights without the optimizer) dies half way.
-    monkeypatch.setattr("training.callbacks.saving_lib.save_weights_only",
+    monkeypatch.setattr("keras_resfamily.training.callbacks.saving_lib.save_weights_only",
                         lambda model, filepath, **kwargs: _dies_mid_write(filepath))
     for callback in checkpoints:
         with pytest.raises(OSError, match="killed"):
