@@ -42,19 +42,24 @@ def test_list_prints_every_model_and_nothing_on_stderr():
     assert resnet50["Reference"] == "timm resnet50" and resnet50["Weights"].startswith("*a1_in1k ")
 
 
-def test_quiet_import_passes_errors_and_drops_start_up_lines(tmp_path, monkeypatch, capfd):
-    noisy = tmp_path / "noisy_module.py"
-    noisy.write_text(
-        "import os\n"
-        "os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\\n')\n"
-        "os.write(2, b'I0000 00:00:1796391702.413033   12309 port.cc:153] oneDNN custom operations are on.\\n')\n"
-        "os.write(2, b'W0000 00:00:1796391702.413033   12309 gpu.cc:12] no GPU\\n')\n"
-        "os.write(2, b'E0000 00:00:1796391702.413033   12309 util.cc:131] a real error\\n')\n"
-        "os.write(2, b'plain text\\n')\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    keras_resfamily_cli.import_quietly("noisy_module")
-    err = capfd.readouterr().err
-    assert err.splitlines() == ["E0000 00:00:1796391702.413033   12309 util.cc:131] a real error", "plain text"]
+def test_quiet_start_up_drops_log_lines_and_passes_the_rest(capfd):
+    def start_up():
+        for line in (b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+                     b"I0000 00:00:1796391702.413033   12309 port.cc:153] oneDNN custom operations are on.",
+                     b"I0000 00:00:1796393380.045672   22955 cpu_feature_guard.cc:227] This TensorFlow binary is",
+                     b"To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild",
+                     b"/x/keras/src/a.py:3: UserWarning: a Python warning",
+                     b"  warnings.warn(",
+                     b"W0000 00:00:1796391702.413033   12309 gpu.cc:12] no GPU",
+                     b"E0000 00:00:1796393195.939553   22308 cuda_platform.cc:52] failed call to cuInit",
+                     b"F0000 00:00:1796393195.939553   22308 a.cc:1] a fatal error",
+                     b"Traceback (most recent call last):"):
+            os.write(2, line + b"\n")
+
+    keras_resfamily_cli.quietly(start_up)
+    assert capfd.readouterr().err.splitlines() == [
+        "/x/keras/src/a.py:3: UserWarning: a Python warning", "  warnings.warn(",
+        "F0000 00:00:1796393195.939553   22308 a.cc:1] a fatal error", "Traceback (most recent call last):"]
 
 
 def _exit_code(argv):
