@@ -160,3 +160,13 @@ def test_lock_file_and_the_folders_it_created_are_removed_on_release(empty_cache
     with cache.file_lock(path):
         assert os.path.exists(path + ".lock")
     assert _tree(empty_cache) == []  # no lock file, and the folder it created is gone
+
+
+def test_download_command_draws_no_progress_bar_into_a_pipe(fake_hub, capsys):
+    """`hub download` on a pipe or a file: the path and hash, no carriage returns (a terminal gets the bar)."""
+    from keras_resfamily.hub.__main__ import main
+
+    fake_hub.add(REPO, DATA)
+    assert main(["download", "ResNet18"]) == 0
+    captured = capsys.readouterr()
+    assert "\r" not in captured.err + captured.out and captured.out.startswith(_dest())

@@ -49,7 +49,7 @@ def _list(args):
 
 
 def _download(args):
-    path, sha256 = hub.download_weights(args.model, args.weights, show_progress=True)
+    path, sha256 = hub.download_weights(args.model, args.weights)  # progress bar only on a terminal
     print(f"{path}\nsha256 {sha256}")
     return 0
 
