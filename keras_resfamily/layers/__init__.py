@@ -1,6 +1,7 @@
 """Custom Keras 3 layers (backend-agnostic, serializable)."""
 
 from keras_resfamily.layers.adaptive_average_pooling import AdaptiveAveragePooling2D
+from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.channel_shuffle import ChannelShuffle
 from keras_resfamily.layers.densenet_layer import DenseNetLayer
 from keras_resfamily.layers.dual_path_block import DualPathBlock
@@ -19,6 +20,7 @@ from keras_resfamily.layers.stochastic_depth import StochasticDepth
 
 __all__ = [
     "AdaptiveAveragePooling2D",
+    "BatchNorm",
     "ChannelShuffle",
     "DenseNetLayer",
     "DualPathBlock",

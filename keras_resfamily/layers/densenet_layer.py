@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from keras_resfamily import validation
+from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.pure_batch_norm import normalize, update_moving_statistics, uses_batch_statistics
 from keras_resfamily.layers.utils import kaiming_fan_in
 
@@ -70,8 +71,7 @@ class DenseNetLayer(keras.layers.Layer):
         self.conv2 = self._conv(growth_rate, 3, "conv2")
 
     def _batch_norm(self, name):
-        return keras.layers.BatchNormalization(momentum=self.bn_momentum, epsilon=self.bn_epsilon, name=name,
-                                               dtype=self.dtype_policy)
+        return BatchNorm(momentum=self.bn_momentum, epsilon=self.bn_epsilon, name=name, dtype=self.dtype_policy)
 
     def _conv(self, filters, kernel_size, name):
         return keras.layers.Conv2D(filters, kernel_size, padding="same", use_bias=False,

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.grouped_conv2d import GroupedConv2D
 from keras_resfamily.layers.mixed_depthwise_conv2d import padded
 from keras_resfamily.layers.pure_batch_norm import normalize, update_moving_statistics, uses_batch_statistics
@@ -76,8 +77,7 @@ class DualPathBlock(keras.layers.Layer):
         return self.num_1x1_c + 3 * self.inc
 
     def _bn(self, name, channels):
-        bn = keras.layers.BatchNormalization(momentum=self.bn_momentum, epsilon=self.bn_epsilon, name=name,
-                                             dtype=self.dtype_policy)
+        bn = BatchNorm(momentum=self.bn_momentum, epsilon=self.bn_epsilon, name=name, dtype=self.dtype_policy)
         bn.build((None, None, None, channels))
         return bn
 

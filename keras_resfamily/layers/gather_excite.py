@@ -5,6 +5,7 @@ import math
 import keras
 from keras import ops
 
+from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.utils import float32_spatial_mean, make_divisible
 
 BN_MOMENTUM = 0.9
@@ -75,8 +76,8 @@ class GatherExcite(keras.layers.Layer):
             for i, kernel in enumerate(kernels):
                 conv = keras.layers.DepthwiseConv2D(kernel, strides, use_bias=False, name=f"gather-conv{i + 1}",
                                                     dtype=self.dtype_policy)
-                norm = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON,
-                                                       name=f"gather-norm{i + 1}", dtype=self.dtype_policy)
+                norm = BatchNorm(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=f"gather-norm{i + 1}",
+                                 dtype=self.dtype_policy)
                 if strides == 2:
                     shape = (shape[0],) + tuple(None if d is None else d + 2 for d in shape[1:3]) + (channels,)
                 conv.build(shape)

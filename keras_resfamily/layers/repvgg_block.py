@@ -5,6 +5,7 @@ import numpy as np
 import keras
 from keras import ops
 
+from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.grouped_conv2d import GroupedConv2D
 from keras_resfamily.layers.stochastic_depth import StochasticDepth
 from keras_resfamily.layers.utils import kaiming_fan_out
@@ -73,7 +74,7 @@ class RepVGGBlock(keras.layers.Layer):
     def _bn(self, name):
         # timm's RepVggBlock init: small random BN scales keep the un-normalised branch sum from
         # growing block after block (with gamma=1 a deep RepVGG overflows float16 at init).
-        return keras.layers.BatchNormalization(
+        return BatchNorm(
             momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=name, dtype=self.dtype_policy,
             gamma_initializer=keras.initializers.RandomNormal(0.1, 0.1),
             beta_initializer=keras.initializers.RandomNormal(0.0, 0.1),

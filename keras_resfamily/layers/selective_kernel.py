@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.grouped_conv2d import GroupedConv2D
 from keras_resfamily.layers.utils import float32_spatial_mean, kaiming_fan_out, make_divisible
 
@@ -96,7 +97,7 @@ class SelectiveKernel(keras.layers.Layer):
             conv = GroupedConv2D(self.filters, 3, strides=strides, dilation_rate=dilation, groups=groups,
                                  use_bias=False, kernel_initializer=kaiming_fan_out(), name=f"paths-{i}-conv",
                                  dtype=self.dtype_policy)
-            bn = keras.layers.BatchNormalization(name=f"paths-{i}-bn", **bn_args)
+            bn = BatchNorm(name=f"paths-{i}-bn", **bn_args)
             conv.build((None, None, None, path_in))
             bn.build((None, None, None, self.filters))
             self.path_convs.append(conv)
@@ -104,7 +105,7 @@ class SelectiveKernel(keras.layers.Layer):
         attn = self.attention_channels()
         self.fc_reduce = keras.layers.Dense(attn, use_bias=False, kernel_initializer=kaiming_fan_out(),
                                             name="attn-fc_reduce", dtype=self.dtype_policy)
-        self.attn_bn = keras.layers.BatchNormalization(name="attn-bn", **bn_args)
+        self.attn_bn = BatchNorm(name="attn-bn", **bn_args)
         self.fc_select = keras.layers.Dense(self.filters * self.num_paths, use_bias=False,
                                             kernel_initializer=kaiming_fan_out(), name="attn-fc_select",
                                             dtype=self.dtype_policy)

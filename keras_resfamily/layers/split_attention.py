@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.grouped_conv2d import GroupedConv2D
 from keras_resfamily.layers.utils import float32_spatial_mean, kaiming_fan_out, make_divisible
 
@@ -87,10 +88,10 @@ class SplitAttention(keras.layers.Layer):
         self.conv = GroupedConv2D(mid, self.kernel_size, strides=self.strides, dilation_rate=self.dilation_rate,
                                   groups=groups, use_bias=False, kernel_initializer=kaiming_fan_out(), name="conv",
                                   dtype=self.dtype_policy)
-        self.bn0 = keras.layers.BatchNormalization(name="bn0", **bn_args)
+        self.bn0 = BatchNorm(name="bn0", **bn_args)
         self.fc1 = GroupedConv2D(attn, 1, groups=self.cardinality, kernel_initializer=kaiming_fan_out(), name="fc1",
                                  dtype=self.dtype_policy)
-        self.bn1 = keras.layers.BatchNormalization(name="bn1", **bn_args)
+        self.bn1 = BatchNorm(name="bn1", **bn_args)
         self.fc2 = GroupedConv2D(mid, 1, groups=self.cardinality, kernel_initializer=kaiming_fan_out(), name="fc2",
                                  dtype=self.dtype_policy)
         padded = (None, None, None, in_channels)

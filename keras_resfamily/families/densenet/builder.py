@@ -12,6 +12,7 @@ head is shared, builder.py). Layer names are timm's / torchvision's module paths
 import keras
 
 from keras_resfamily.layers import DenseNetLayer, PaddedMaxPooling2D
+from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.densenet_layer import BN_MOMENTUM
 from keras_resfamily.layers.mixed_depthwise_conv2d import padded_input
 from keras_resfamily.layers.utils import kaiming_fan_in
@@ -19,7 +20,7 @@ from keras_resfamily.layers.utils import kaiming_fan_in
 
 def _norm_relu(x, spec, name):
     """timm's BatchNormAct2d (torchvision: BatchNorm2d then ReLU)."""
-    x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=spec.bn_epsilon, name=name)(x)
+    x = BatchNorm(momentum=BN_MOMENTUM, epsilon=spec.bn_epsilon, name=name)(x)
     return keras.layers.ReLU(name=f"{name}-act")(x)
 
 

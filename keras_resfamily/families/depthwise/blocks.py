@@ -14,6 +14,7 @@ import dataclasses
 import keras
 
 from keras_resfamily.layers import MixedConv2D, MixedDepthwiseConv2D, SqueezeExcite, StochasticDepth
+from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.mixed_depthwise_conv2d import padded_input
 from keras_resfamily.layers.utils import kaiming_fan_out
 
@@ -61,7 +62,7 @@ def depthwise(x, kernel, name, ctx, strides=1):
 
 def norm(x, name, ctx, act=None):
     """BN, then `act` (timm's BatchNormAct2d: the activation is `{name}-act`)."""
-    x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=ctx.bn_epsilon, name=name)(x)
+    x = BatchNorm(momentum=BN_MOMENTUM, epsilon=ctx.bn_epsilon, name=name)(x)
     return activation(x, act, f"{name}-act") if act else x
 
 

@@ -16,6 +16,7 @@ is the shared one: a 1x1 conv on a pooled 1x1 map is a Dense, and the timm conve
 import keras
 
 from keras_resfamily.layers import DualPathBlock, PaddedMaxPooling2D
+from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.mixed_depthwise_conv2d import padded_input
 from keras_resfamily.layers.utils import kaiming_fan_out
 
@@ -25,7 +26,7 @@ STAGE_WIDTHS = (64, 128, 256, 512)
 
 
 def _bn_act(x, act, name):
-    x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=f"{name}-bn")(x)
+    x = BatchNorm(momentum=BN_MOMENTUM, epsilon=BN_EPSILON, name=f"{name}-bn")(x)
     return keras.layers.Activation(act, name=f"{name}-bn-act")(x)
 
 

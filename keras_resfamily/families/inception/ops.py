@@ -17,6 +17,7 @@ from typing import Tuple, Union
 import keras
 
 from keras_resfamily.layers import PaddedMaxPooling2D, StochasticDepth
+from keras_resfamily.layers.batch_norm import BatchNorm
 
 BN_MOMENTUM = 0.9  # PyTorch momentum 0.1; irrelevant in inference
 
@@ -95,7 +96,7 @@ def _conv(x, op, path, ctx):
             x = keras.layers.ZeroPadding2D(padding, name=f"{name}-pad")(x)
     x = keras.layers.Conv2D(op.filters, kernel, strides=op.stride, padding=mode, use_bias=False,
                             name=f"{name}-conv")(x)
-    x = keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=ctx.bn_epsilon, name=f"{name}-bn")(x)
+    x = BatchNorm(momentum=BN_MOMENTUM, epsilon=ctx.bn_epsilon, name=f"{name}-bn")(x)
     return keras.layers.Activation("relu", name=f"{name}-act")(x)
 
 

@@ -16,6 +16,7 @@ The bottleneck has a quarter of the unit's output channels. Every conv is bias-f
 import keras
 
 from keras_resfamily.layers import ChannelShuffle, GroupedConv2D, PaddedMaxPooling2D, StochasticDepth
+from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.mixed_depthwise_conv2d import padded_input
 from keras_resfamily.layers.utils import kaiming_fan_out
 
@@ -29,7 +30,7 @@ def pointwise(x, filters, groups, name):
 
 
 def batch_norm(x, name, spec):
-    return keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=spec.bn_epsilon, name=name)(x)
+    return BatchNorm(momentum=BN_MOMENTUM, epsilon=spec.bn_epsilon, name=name)(x)
 
 
 def unit(x, channels, strides, first, prefix, spec, drop_path_rate):

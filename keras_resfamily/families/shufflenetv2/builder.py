@@ -15,6 +15,7 @@ stride-2 convs only at the bottom / right, which would shift every window by one
 import keras
 
 from keras_resfamily.layers import ChannelShuffle, PaddedMaxPooling2D
+from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.mixed_depthwise_conv2d import padded_input
 from keras_resfamily.layers.utils import kaiming_fan_out
 
@@ -37,7 +38,7 @@ def depthwise(x, name, strides):
 
 
 def batch_norm(x, name, spec):
-    return keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=spec.bn_epsilon, name=name)(x)
+    return BatchNorm(momentum=BN_MOMENTUM, epsilon=spec.bn_epsilon, name=name)(x)
 
 
 def relu(x, name):

@@ -3,6 +3,7 @@
 import keras
 
 from keras_resfamily.layers import StochasticDepth
+from keras_resfamily.layers.batch_norm import BatchNorm
 
 BN_MOMENTUM = 0.9  # PyTorch momentum 0.1
 # The references' initialisations (loaded weights replace them; they matter for training from
@@ -49,7 +50,7 @@ def depthwise(x, name, spec, strides=1):
 
 
 def batch_norm(x, name, spec):
-    return keras.layers.BatchNormalization(momentum=BN_MOMENTUM, epsilon=spec.bn_epsilon, name=name)(x)
+    return BatchNorm(momentum=BN_MOMENTUM, epsilon=spec.bn_epsilon, name=name)(x)
 
 
 def relu(x, name):

@@ -7,6 +7,7 @@ import keras
 
 from keras_resfamily.families.residual.attention import make_attention
 from keras_resfamily.layers import GroupedConv2D, StochasticDepth
+from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.utils import kaiming_fan_out
 
 # PyTorch BatchNorm defaults: momentum 0.1 of the new value == Keras momentum 0.9; eps 1e-5.
@@ -55,7 +56,7 @@ def conv2d(x, filters, kernel_size, name, strides=1, groups=1, dilation_rate=1, 
 
 
 def batch_norm(x, name, zero_init=False):
-    return keras.layers.BatchNormalization(
+    return BatchNorm(
         momentum=BN_MOMENTUM,
         epsilon=BN_EPSILON,
         gamma_initializer="zeros" if zero_init else "ones",
