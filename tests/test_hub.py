@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -236,9 +237,10 @@ def test_registry_covers_every_registered_model_with_published_weights():
     assert table["resnest50d"][0].source.hf_repo == "timm/resnest50d.in1k"
 
 
-def test_cli_list_download_verify(fake_hub, capsys):
+def test_cli_list_download_verify(fake_hub, capsys, monkeypatch):
     assert hub_cli(["list", "ResNet18"]) == 0
     assert "* a1_in1k" in capsys.readouterr().out
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal gets the progress bar
     assert hub_cli(["download", "ResNet18"]) == 0
     out, err = capsys.readouterr()
     path = out.splitlines()[0]
