@@ -2,7 +2,8 @@
 
 Float32, CPU, synthetic inputs, the same intra-op thread count for TensorFlow and torch.
 
-1. Models: inference img/s of keras_resfamily's MobileNetV2, MobileNetV3Large, EfficientNetB0,
+1. Models: inference img/s of keras_resfamily's ResNet50/101/152 and ResNet50V2/101V2/152V2 (timm resnet*,
+   resnetv2_*), MobileNetV2, MobileNetV3Large, EfficientNetB0,
    InceptionV3, InceptionResNetV2 and Xception (weights=None), keras.applications' models of the same
    names (weights=None; MobileNetV3Large with include_preprocessing=False; EfficientNetB0's built-in
    Rescaling + Normalization cannot be switched off), and the timm models ours compute the same as
@@ -41,7 +42,8 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "keras_resfamily", "bench")
-MODELS = ("MobileNetV2", "MobileNetV3Large", "EfficientNetB0", "InceptionV3", "InceptionResNetV2", "Xception",
+MODELS = ("ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2",
+          "MobileNetV2", "MobileNetV3Large", "EfficientNetB0", "InceptionV3", "InceptionResNetV2", "Xception",
           "DenseNet121", "DPN68b", "ShuffleNetV2_x1_0")  # the last two: no keras.applications model
 APPLICATION_OPTIONS = {"MobileNetV3Large": {"include_preprocessing": False}}  # ours takes normalised input too
 # Depthwise layers of MobileNetV2 / EfficientNetB0 at 224: "HxWxC:kernel:stride".
