@@ -41,17 +41,19 @@ def test_keras_applications_cases(name):
         ours(weights=None, input_shape=(70, 70, 3))
 
 
-def test_keras_applications_densenet_case():
-    """The same cases for DenseNet121 (169 and 201 share its code): timm's computation (BN epsilon
-    1e-5), keras.applications' constructor. Its floor-mode transitions shrink an odd input as
-    keras.applications' 'valid' 2x2 average pools do; the minimum is keras.applications' 32x32."""
-    unpooled = _shape(kr.DenseNet121(include_top=False, weights=None, input_shape=(123, 123, 4)))
-    assert unpooled == _shape(keras.applications.DenseNet121(include_top=False, weights=None,
-                                                             input_shape=(123, 123, 3))) == (None, 3, 3, 1024)
+@pytest.mark.parametrize(("name", "channels"), [("DenseNet121", 1024), ("DenseNet169", 1664), ("DenseNet201", 1920)])
+def test_keras_applications_densenet_cases(name, channels):
+    """The same cases for DenseNet121/169/201: timm's computation (BN epsilon 1e-5), keras.applications'
+    constructor. Its floor-mode transitions shrink an odd input as keras.applications' 'valid' 2x2 average
+    pools do; the minimum is keras.applications' 32x32."""
+    ours, theirs = getattr(kr, name), getattr(keras.applications, name)
+    unpooled = _shape(ours(include_top=False, weights=None, input_shape=(123, 123, 4)))
+    theirs_unpooled = _shape(theirs(include_top=False, weights=None, input_shape=(123, 123, 3)))
+    assert unpooled == theirs_unpooled == (None, 3, 3, channels)
 
     tensor = keras.Input((45, 45, 1))
-    model = kr.DenseNet121(include_top=False, weights=None, input_tensor=tensor, pooling="avg")
-    assert model.inputs[0] is tensor and _shape(model) == (None, 1024)  # (reload: the registry tests)
+    model = ours(include_top=False, weights=None, input_tensor=tensor, pooling="avg")
+    assert model.inputs[0] is tensor and _shape(model) == (None, channels)  # (reload: the registry tests)
 
     with pytest.raises(ValueError, match=r"Input size must be at least 32x32; Received: input_shape=\(31, 31, 3\)"):
-        kr.DenseNet121(weights=None, input_shape=(31, 31, 3))
+        ours(weights=None, input_shape=(31, 31, 3))
