@@ -45,6 +45,8 @@ def load_images(paths, model, weights="imagenet", size=None):
     preprocessing = preprocessing_for(model, weights, size)
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
+    if not paths:
+        raise ValueError("load_images needs at least one image path; received none.")
     import tensorflow as tf
 
     from keras_resfamily.export.serving_module import decode_rgb, resize_and_center_crop

@@ -77,6 +77,8 @@ def test_dispatch_help_and_unknown_command(capsys):
     assert "unknown command 'trian'; choose from list, info, predict" in capsys.readouterr().err
     assert _exit_code(["list", "nosuchmodel*"]) == 2
     assert "no registered model matches 'nosuchmodel*'" in capsys.readouterr().err
+    assert _exit_code(["predict", "ResNet18", "cat.jpg", "--top-k", "0"]) == 2  # before any file or download
+    assert "--top-k must be at least 1; received 0" in capsys.readouterr().err
 
 
 def test_every_subcommand_help_names_the_command(capsys):
@@ -106,6 +108,8 @@ def test_predict_preprocessing_is_the_weights_own():
     assert preprocessing_for("ResNet50", None, size=96).size == 96
     with pytest.raises(ValueError, match="No pretrained weights 'nope' for ResNet50"):
         preprocessing_for("ResNet50", "nope")
+    with pytest.raises(ValueError, match="needs at least one image path; received none"):
+        kr.load_images([], model="ResNet50")
 
 
 def _image_files(folder):

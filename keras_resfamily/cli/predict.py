@@ -46,6 +46,8 @@ def parse_args(argv, prog):
 def main(argv=None, prog="keras-resfamily predict"):
     parser, args = parse_args(argv, prog)
     weights = None if args.weights.lower() == "none" else args.weights
+    if args.top_k < 1:
+        parser.error(f"--top-k must be at least 1; received {args.top_k}.")
     try:
         spec = get_spec(args.model)
         size = preprocessing_for(spec.name, weights, args.size).size
