@@ -28,12 +28,13 @@ def measure(name):
     import keras
 
     from keras_resfamily.bench.macs import count_macs
+    from keras_resfamily.bench.runner import trainable_parameters
     from keras_resfamily import create_model, get_spec
 
     spec = get_spec(name)
     model = create_model(spec.name)
-    params = sum(int(v.numpy().size) for v in model.trainable_weights)
     gmacs = count_macs(model, spec.default_size) / 1e9
+    params = trainable_parameters(model)
     keras.backend.clear_session()
     return {"params": params, "gmacs": round(gmacs, 3), "input_size": spec.default_size}
 

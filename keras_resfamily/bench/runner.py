@@ -56,7 +56,7 @@ def _gmacs(model, size):
     return count_macs(model, size) / 1e9 if keras.backend.backend() == "tensorflow" else None
 
 
-def _params(model):
+def trainable_parameters(model):
     return sum(int(np.prod(v.shape)) for v in model.trainable_weights)
 
 
@@ -106,7 +106,7 @@ def _default_threads():
 def _measured_row(keras_model, size, config, **identity):
     """One table row: identity columns, params, GMACs and the timings."""
     row = dict.fromkeys(COLUMNS)
-    row.update(identity, input=size, params_m=_params(keras_model) / 1e6, gmacs=_gmacs(keras_model, size))
+    row.update(identity, input=size, params_m=trainable_parameters(keras_model) / 1e6, gmacs=_gmacs(keras_model, size))
     _measure_keras(keras_model, size, config, row)
     return row
 
