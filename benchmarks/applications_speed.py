@@ -9,9 +9,10 @@ Float32, CPU, synthetic inputs, the same intra-op thread count for TensorFlow an
    Rescaling + Normalization cannot be switched off), and the timm models ours compute the same as
    (spec.reference: mobilenetv2_100, tf_mobilenetv3_large_100, tf_efficientnet_b0, inception_v3,
    inception_resnet_v2, legacy_xception; eval mode, torch.inference_mode, NCHW); also DenseNet121 (timm densenet121,
-   keras.applications' DenseNet121), DPN68b (timm only) and ShuffleNetV2_x1_0 (torchvision only). Keras models run as a warmed-up
+   keras.applications' DenseNet121), DPN68b (timm only) and ShuffleNetV2_x1_0 (torchvision only); ours also in
+   the inference form `keras_resfamily.deploy.fold(model)` gives. Keras models run as a warmed-up
    tf.function(jit_compile=False) of model(x, training=False); timm runs in a child process (torch
-   cannot be imported where TensorFlow already is) that stays alive and times one call per request.
+   cannot be imported where TensorFlow already is) that stays alive and times --calls calls per request.
 2. Depthwise forms: the depthwise layers of MobileNetV2 / EfficientNetB0 (shapes at 224, scaled to
    --size), as keras.layers.DepthwiseConv2D, Conv2D(groups=channels), tf.nn.depthwise_conv2d, each as
    a graph and under XLA (jit_compile=True), checked equal (max abs diff <= 1e-4 x max |output|) to
@@ -24,7 +25,8 @@ load average printed), torch's OpenMP threads spin at each barrier for a desched
 MobileNetV2 at 64 px, 2 threads, load 5 on 2 cores: 1.3 s per batch instead of 28 ms).
 
     python3 benchmarks/applications_speed.py [--rounds 10] [--batches 8 1] [--size 224] [--threads N]
-        [--models MobileNetV2 ...] [--shapes 112x112x32:3:1 ...] [--skip-timm] [--skip-forms] [--out FILE.md]
+        [--models MobileNetV2 ...] [--shapes 112x112x32:3:1 ...] [--calls 1] [--settle 0.1] [--skip-timm]
+        [--skip-forms] [--out FILE.md]
 
 Not a test: numbers depend on the machine and its load.
 """
@@ -100,8 +102,8 @@ class TimmWorker:
         self.process.stdin.flush()
         return self._reply()
 
-    def seconds(self, reference, batch):
-        return self._ask(dict(reference=reference, batch=batch))["seconds"]
+    def seconds(self, reference, batch, calls=1):
+        return self._ask(dict(reference=reference, batch=batch, calls=calls))["seconds"]
 
     def close(self):
         self.process.stdin.close()
@@ -145,7 +147,8 @@ def timm_worker():
         for line in sys.stdin:
             request = json.loads(line)
             model, batch = models[request["reference"]], images[request["batch"]]
-            print(json.dumps(dict(seconds=median_seconds(lambda: model(batch), 0, 1))), file=reply, flush=True)
+            seconds = median_seconds(lambda: model(batch), 0, request.get("calls", 1))
+            print(json.dumps(dict(seconds=seconds)), file=reply, flush=True)
 
 
 def parse_shape(text):
@@ -188,7 +191,7 @@ def setup_lines(args, threads, worker):
         f"- oneDNN in TensorFlow: {onednn} (TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')})",
         f"- Versions: {versions}",
         f"- float32, {args.size}x{args.size}, median of {args.rounds} interleaved rounds after {WARMUP} warm-up calls "
-        f"(models: {args.settle:g} s pause before each timed call)",
+        f"(models: {args.settle:g} s pause, then the median of {args.calls} back-to-back call(s) per timing)",
         "- Keras models: tf.function(jit_compile=False) of model(x, training=False); timm: eval(), "
         "torch.inference_mode(), NCHW, in a child process",
         "",
@@ -199,10 +202,10 @@ def load_average():
     return "load average {:.1f} (1 min)".format(os.getloadavg()[0])
 
 
-def keras_timer(fn, x):
+def keras_timer(fn, x, calls=1):
     from keras_resfamily.bench.stopwatch import median_seconds
 
-    return lambda: median_seconds(lambda: fn(x), 0, 1)
+    return lambda: median_seconds(lambda: fn(x), 0, calls)
 
 
 def forward(model, jit_compile=False):
@@ -227,22 +230,26 @@ def model_speed(args, ours, worker):
             applications = forward(getattr(keras.applications, name)(weights=None, input_shape=shape,
                                                                       **APPLICATION_OPTIONS.get(name, {})))
         for b in args.batches:
-            timers[name, b, "ours"] = keras_timer(ours[name][0], images[b])
+            timers[name, b, "ours"] = keras_timer(ours[name][0], images[b], args.calls)
+            timers[name, b, "folded"] = keras_timer(ours[name][2], images[b], args.calls)
             if applications:
-                timers[name, b, "keras"] = keras_timer(applications, images[b])
+                timers[name, b, "keras"] = keras_timer(applications, images[b], args.calls)
             if worker:
-                timers[name, b, "timm"] = lambda r=kr.get_spec(name).reference_key, b=b: worker.seconds(r, b)
+                timers[name, b, "timm"] = lambda r=kr.get_spec(name).reference_key, b=b: worker.seconds(r, b, args.calls)
     seconds = interleaved(timers, args.rounds, settle=args.settle)
     rows = []
     for name in args.models:
         for b in args.batches:
-            ours_s, keras_s, timm_s = (seconds.get((name, b, side)) for side in ("ours", "keras", "timm"))
+            ours_s, folded_s, keras_s, timm_s = (seconds.get((name, b, side))
+                                                 for side in ("ours", "folded", "keras", "timm"))
             rows.append([name, kr.get_spec(name).reference_label if worker else "-", b, f"{b / ours_s:.1f}",
-                         f"{b / keras_s:.1f}" if keras_s else "-", f"{b / timm_s:.1f}" if timm_s else "-",
-                         f"{keras_s / ours_s:.2f}" if keras_s else "-", f"{timm_s / ours_s:.2f}" if timm_s else "-"])
-    return ["## Models: inference img/s", "", "Ratios are img/s ratios: > 1 means ours is faster.", ""] + table(
-        ["Model", "Reference", "Batch", "Ours img/s", "keras.applications img/s", "Reference img/s",
-         "Ours / keras.applications", "Ours / reference"], rows)
+                         f"{b / folded_s:.1f}", f"{b / keras_s:.1f}" if keras_s else "-",
+                         f"{b / timm_s:.1f}" if timm_s else "-", f"{keras_s / ours_s:.2f}" if keras_s else "-",
+                         f"{timm_s / ours_s:.2f}" if timm_s else "-", f"{timm_s / folded_s:.2f}" if timm_s else "-"])
+    return ["## Models: inference img/s", "", "Ratios are img/s ratios: > 1 means ours is faster. Folded: "
+            "`keras_resfamily.deploy.fold(model)`, BatchNorm folded into the convolutions (same outputs).", ""] + table(
+        ["Model", "Reference", "Batch", "Ours img/s", "Ours folded img/s", "keras.applications img/s",
+         "Reference img/s", "Ours / keras.applications", "Ours / reference", "Ours folded / reference"], rows)
 
 
 def depthwise_forms(h, w, c, k, s, batch):
@@ -325,6 +332,9 @@ def main():
     parser.add_argument("--shapes", nargs="+", help="depthwise layers HxWxC:kernel:stride (default: "
                                                     "MobileNetV2 / EfficientNetB0 layers, scaled to --size)")
     parser.add_argument("--settle", type=float, default=0.1, help="seconds of pause before each model timing")
+    parser.add_argument("--calls", type=int, default=1,
+                        help="back-to-back calls per model timing, their median the timing (default 1: one call after "
+                             "the --settle pause, the latency of an isolated request)")
     parser.add_argument("--skip-timm", action="store_true")
     parser.add_argument("--skip-forms", action="store_true")
     parser.add_argument("--out", help="also write the tables to this markdown file")
@@ -332,8 +342,8 @@ def main():
     args = parser.parse_args()
     if args.timm_worker:
         return timm_worker()
-    if args.rounds < 1:
-        parser.error(f"--rounds must be >= 1; received {args.rounds}")
+    if args.rounds < 1 or args.calls < 1:
+        parser.error(f"--rounds and --calls must be >= 1; received {args.rounds} and {args.calls}")
     threads = args.threads or len(os.sched_getaffinity(0))
     worker = None if args.skip_timm else TimmWorker()
 
@@ -353,10 +363,10 @@ def main():
             except RuntimeError as error:
                 sys.exit(f"{os.path.basename(__file__)}: error: {error}")
         lines = setup_lines(args, threads, worker)
-        ours = {}  # name: (graph inference function, model)
+        ours = {}  # name: (graph inference function, model, graph inference function of its folded form)
         for name in args.models:
             model = kr.create_model(name, input_shape=(args.size, args.size, 3))
-            ours[name] = (forward(model), model)
+            ours[name] = (forward(model), model, forward(kr.deploy.fold(model)))
         lines += model_speed(args, ours, worker)
     finally:
         if worker:

@@ -63,6 +63,36 @@ def _folded_conv_weights(conv, bn):
     return [kernel.astype("float32"), bias.astype("float32")]
 
 
+def fold(model):
+    """The inference form of any registered model: `reparameterize` where it has something to fold.
+
+    The one call for every family (export's `--fold` uses it): a model with no RepVGG block and no
+    Conv2D / DepthwiseConv2D -> BatchNormalization pair (SqueezeNet has no BatchNormalization) is
+    returned as it is, so folding is idempotent. BatchNormalizations that follow no plain convolution
+    stay (pre-activation BNs, and those inside DenseNet / DPN / selective-kernel / split-attention
+    layers and after MixNet's mixed convolutions); their outputs are unchanged either way.
+
+    Raises:
+        ValueError: if `model` is not a functional Keras model.
+    """
+    _check_functional(model, "fold")
+    if not _foldable_pairs(model) and not _repvgg_blocks(model):
+        return model
+    return reparameterize(model)
+
+
+def _check_functional(model, function):
+    if not isinstance(model, keras.Model) or not hasattr(model, "_nodes_by_depth"):
+        raise ValueError(
+            f"{function} expects a functional keras.Model (such as a keras_resfamily model); "
+            f"received {type(model).__name__}"
+        )
+
+
+def _repvgg_blocks(model):
+    return [layer for layer in model.layers if isinstance(layer, RepVGGBlock) and not layer.deploy]
+
+
 def reparameterize(model):
     """The deploy form of a functional `model`: same inference outputs, fewer layers and parameters.
 
@@ -74,16 +104,11 @@ def reparameterize(model):
     Raises:
         ValueError: if `model` is not a functional Keras model, or has nothing to fold.
     """
-    if not isinstance(model, keras.Model) or not hasattr(model, "_nodes_by_depth"):
-        raise ValueError(
-            "reparameterize expects a functional keras.Model (such as a keras_resfamily model); "
-            f"received {type(model).__name__}"
-        )
+    _check_functional(model, "reparameterize")
     pairs = _foldable_pairs(model)
     folded_convs = {id(conv): bn for bn, conv in pairs.items()}
     folded_norms = {id(bn) for bn in pairs}
-    repvgg = [layer for layer in model.layers if isinstance(layer, RepVGGBlock) and not layer.deploy]
-    if not pairs and not repvgg:
+    if not pairs and not _repvgg_blocks(model):
         raise ValueError(
             f"Nothing to re-parameterise in model {model.name!r}: it has no training-form RepVGGBlock "
             "and no Conv2D / DepthwiseConv2D directly followed by BatchNormalization (is it already "

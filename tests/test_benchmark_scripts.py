@@ -67,8 +67,8 @@ def test_applications_speed_tables(tmp_path):
     # The references included: the script fails without torch / timm / torchvision.
     speed, torchvision_only = tables["Models: inference img/s"]
     assert (speed["Model"], speed["Reference"], speed["Batch"]) == ("MobileNetV2", "timm mobilenetv2_100", "1"), speed
-    for column in ("Ours img/s", "keras.applications img/s", "Reference img/s", "Ours / keras.applications",
-                   "Ours / reference"):
+    for column in ("Ours img/s", "Ours folded img/s", "keras.applications img/s", "Reference img/s",
+                   "Ours / keras.applications", "Ours / reference", "Ours folded / reference"):
         assert float(speed[column]) > 0, speed
     # A torchvision reference, and no keras.applications model of that name.
     assert torchvision_only["Reference"] == "torchvision shufflenet_v2_x1_0", torchvision_only

@@ -5,7 +5,8 @@ import pytest
 
 import keras
 import keras_resfamily as kr
-from model_cases import trainable_params
+from keras_resfamily import deploy
+from model_cases import FAMILY_SPECS, cases, small_input_size, trainable_params
 
 pytestmark = pytest.mark.xdist_group("deploy")  # one worker builds the RepVGG pair once
 
@@ -130,3 +131,25 @@ def test_rejects_non_functional_models():
 
     with pytest.raises(ValueError, match="received Subclassed"):
         kr.reparameterize(Subclassed())
+
+
+@pytest.mark.parametrize("spec", cases(FAMILY_SPECS))
+def test_fold_gives_every_family_its_inference_form(spec):
+    """`deploy.fold`, export's --fold: exact for one model of each family (BN statistics randomised), with
+    fewer BatchNormalizations wherever a plain conv precedes one; SqueezeNet (no BN) comes back as it is."""
+    model = randomize_statistics(kr.create_model(spec.name, classifier_activation=None))
+    folded = deploy.fold(model)
+    norms = [sum(isinstance(layer, keras.layers.BatchNormalization) for layer in m._flatten_layers())
+             for m in (model, folded)]
+    if norms[0] == 0:
+        assert folded is model and deploy.fold(folded) is folded
+        return
+    assert norms[1] < norms[0], f"{spec.name}: nothing folded ({norms[0]} BatchNormalizations)"
+    size = small_input_size(spec)
+    assert_same_outputs(model, folded, RNG.normal(size=(2, size, size, 3)).astype("float32"))
+    assert deploy.fold(folded) is folded  # idempotent: what is left follows no plain conv
+
+
+def test_fold_rejects_non_functional_models():
+    with pytest.raises(ValueError, match="fold expects a functional keras.Model"):
+        deploy.fold(keras.Sequential())

@@ -4,7 +4,7 @@ import argparse
 import csv
 import io
 
-from keras_resfamily.hub import list_weights
+from keras_resfamily.hub import describe_weights, list_weights
 from keras_resfamily.model_stats import model_stats
 from keras_resfamily.specs import get_spec, list_models
 
@@ -65,13 +65,6 @@ def list_main(argv=None, prog="keras-resfamily list"):
     return 0
 
 
-def _describe_weights(row):
-    size = "x".join(str(d) for d in row["input_size"][:2])
-    top1 = f"top-1 {row['top1']:.2f} at {row['eval_size']}" if row.get("top1") else "top-1 not published"
-    return (f" {'*' if row['default'] else ' '} {row['tag']:<28} {size:>7}  crop {round(row['crop_pct'], 4):<6} "
-            f"{row['interpolation']:<8} {top1:<22} {row['license'] or '?':<14} {row['source']}")
-
-
 def info_text(name):
     spec = get_spec(name)
     counts = model_stats().get(spec.name)
@@ -92,7 +85,7 @@ def info_text(name):
     weights = list_weights(spec.name)
     if weights:
         lines.append(f"  weights     ('imagenet' = {weights[0]['tag']})")
-        lines += [_describe_weights(row) for row in weights]
+        lines += [describe_weights(row) for row in weights]
     else:
         lines.append("  weights     none published: weights=None (random initialisation) only")
     lines.append(f"  use         keras_resfamily.{spec.name}(weights={'imagenet' if weights else None!r}) or "

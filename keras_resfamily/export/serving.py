@@ -53,7 +53,8 @@ def export_serving(
             the pretrained config's / spec's `default_size`.
         crop_pct: center-crop fraction of `predict_images` (default: the config's, else 0.875).
         interpolation: "bilinear" or "bicubic" resize (default: the config's, else "bilinear").
-        fold: re-parameterise for deployment first (`keras_resfamily.reparameterize`).
+        fold: export the inference form (`keras_resfamily.deploy.fold`: BatchNorm folded into the convs
+            before it, RepVGG blocks re-parameterised; a model with nothing to fold is exported as it is).
         overwrite: replace an existing non-empty version directory.
         max_pixels: `predict_images` refuses an image whose header announces more than
             height * width pixels (InvalidArgumentError naming both), before decoding it. Stored in
@@ -70,9 +71,9 @@ def export_serving(
     spec = checks.resolve_spec(spec, model)
     pretrained = checks.pretrained_data_config(spec, weights)
     if checks.check_bool(fold, "fold"):
-        from keras_resfamily import reparameterize
+        from keras_resfamily.deploy import fold as fold_model
 
-        model = reparameterize(model)
+        model = fold_model(model)
     config = _serving_config(model, pretrained, include_preprocessing, labels, top_k, image_size, crop_pct,
                              interpolation, checks.check_max_pixels(max_pixels))
     _write_atomically(ServingModule(model, config), path)

@@ -102,6 +102,19 @@ def list_weights(model_name) -> "list[dict]":
     ]
 
 
+def describe_weights(row) -> str:
+    """One `list_weights` row as a line: default mark, tag, size, crop, interpolation, top-1, license, source.
+
+    Where no full hash is pinned, the sha256 prefix torchvision publishes (what the download is checked
+    against) ends the line.
+    """
+    size = "x".join(str(d) for d in row["input_size"][:2])
+    top1 = f"top-1 {row['top1']:.2f} at {row['eval_size']}" if row.get("top1") else "top-1 not published"
+    pinned = f"  sha256 {row['sha256_prefix']}..." if row["sha256_prefix"] and not row["sha256"] else ""
+    return (f" {'*' if row['default'] else ' '} {row['tag']:<28} {size:>7}  crop {round(row['crop_pct'], 4):<6} "
+            f"{row['interpolation']:<8} {top1:<22} {row['license'] or '?':<14} {row['source']}{pinned}")
+
+
 def _download_command(spec, weights):
     """The CLI command that downloads this checkpoint, for error messages."""
     text = weights if sources.is_remote_reference(weights) else get_weights_entry(spec, weights).tag

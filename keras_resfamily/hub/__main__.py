@@ -32,14 +32,7 @@ def _list(args):
             print(registry.available_description(spec))
             return 0
         print(f"{spec.name} ({spec.reference_label}); 'imagenet' = {rows[0]['tag']}")
-        for row in rows:
-            mark = "*" if row["default"] else " "
-            size = "x".join(str(d) for d in row["input_size"][:2])
-            license_name = row["license"] or "?"
-            # where no full hash is pinned, the prefix torchvision publishes is what the download is checked against
-            pinned = f"  sha256 {row['sha256_prefix']}..." if row["sha256_prefix"] and not row["sha256"] else ""
-            crop = round(row["crop_pct"], 4)
-            print(f" {mark} {row['tag']:<28} {size:>7}  crop {crop:<6} {license_name:<14} {row['source']}{pinned}")
+        print("\n".join(hub.describe_weights(row) for row in rows))
         return 0
     for spec in all_specs():
         entries = registry.entries_for(spec)
