@@ -1,6 +1,7 @@
 """Models keras.applications also ships, on CPU: ours vs keras.applications vs timm; depthwise conv forms.
 
-Float32, CPU, synthetic inputs, the same intra-op thread count for TensorFlow and torch.
+Float32 (or `--precision bfloat16`: mixed_bfloat16 against timm's torch.autocast with channels_last), CPU,
+synthetic inputs, the same intra-op thread count for TensorFlow and torch.
 
 1. Models: inference img/s of keras_resfamily's ResNet50/101/152 and ResNet50V2/101V2/152V2 (timm resnet*,
    resnetv2_*), MobileNetV2, MobileNetV3Large, EfficientNetB0,
@@ -25,7 +26,8 @@ load average printed), torch's OpenMP threads spin at each barrier for a desched
 MobileNetV2 at 64 px, 2 threads, load 5 on 2 cores: 1.3 s per batch instead of 28 ms).
 
     python3 benchmarks/applications_speed.py [--rounds 10] [--batches 8 1] [--size 224] [--threads N]
-        [--models MobileNetV2 ...] [--shapes 112x112x32:3:1 ...] [--calls 1] [--settle 0.1] [--skip-timm]
+        [--models MobileNetV2 ...] [--shapes 112x112x32:3:1 ...] [--calls 1] [--settle 0.1]
+        [--precision float32|bfloat16] [--skip-timm]
         [--skip-forms] [--out FILE.md]
 
 Not a test: numbers depend on the machine and its load.
@@ -53,6 +55,11 @@ SHAPES = ("112x112x32:3:1", "112x112x96:3:2", "56x56x144:3:1", "28x28x240:5:1", 
           "14x14x672:5:2", "7x7x1152:5:1")
 TOLERANCE = 1e-4  # max abs diff relative to max |reference output|
 WARMUP = 2  # untimed calls per row before the rounds: tracing, XLA compilation
+PRECISIONS = {  # --precision: how each side computes
+    "float32": "float32",
+    "bfloat16": "bfloat16: Keras models under the mixed_bfloat16 policy, the reference under "
+                "torch.autocast('cpu', bfloat16) with channels_last",
+}
 
 
 def interleaved(timers, rounds, settle=0.0):
@@ -83,13 +90,14 @@ class TimmWorker:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.info = None
 
-    def load(self, references, size, batches, threads):
+    def load(self, references, size, batches, threads, precision):
         """Loads the models; raises RuntimeError with the reason when torch or timm cannot be imported."""
         imported = self._reply()
         if "error" in imported:
             raise RuntimeError(f"The timm comparison needs torch and timm in this Python (pip install torch timm): "
                                f"{imported['error']}. Pass --skip-timm to run without it.")
-        self.info = self._ask(dict(references=list(references), size=size, batches=list(batches), threads=threads))
+        self.info = self._ask(dict(references=list(references), size=size, batches=list(batches), threads=threads,
+                                   precision=precision))
 
     def _reply(self):
         line = self.process.stdout.readline()
@@ -136,14 +144,17 @@ def timm_worker():
     print(json.dumps(dict(imported=True)), file=reply, flush=True)
     setup = json.loads(sys.stdin.readline())
     torch.set_num_threads(setup["threads"])
-    models = {name: reference_model(name) for name in setup["references"]}
+    bfloat16 = setup["precision"] == "bfloat16"  # autocast + channels_last, as timm's CPU bf16 recipe
+    layout = torch.channels_last if bfloat16 else torch.contiguous_format
+    models = {name: reference_model(name).to(memory_format=layout) for name in setup["references"]}
     size = setup["size"]
     # timing.synthetic_batch's images (seed 0), channels first
     images = {b: torch.from_numpy(np.random.default_rng(0).uniform(0, 1, size=(b, size, size, 3))
-                                  .astype("float32").transpose(0, 3, 1, 2).copy()) for b in setup["batches"]}
+                                  .astype("float32").transpose(0, 3, 1, 2).copy()).to(memory_format=layout)
+              for b in setup["batches"]}
     print(json.dumps(dict(torch=torch.__version__, timm=timm.__version__, threads=torch.get_num_threads())),
           file=reply, flush=True)
-    with torch.inference_mode():
+    with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=bfloat16):
         for line in sys.stdin:
             request = json.loads(line)
             model, batch = models[request["reference"]], images[request["batch"]]
@@ -173,6 +184,8 @@ def setup_lines(args, threads, worker):
     lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
     machine = next((line.split(":", 1)[1].strip() for line in lscpu.splitlines() if line.startswith("Model name")),
                    platform.processor())
+    flags = next((line.split(":", 1)[1].split() for line in lscpu.splitlines() if line.startswith("Flags")), [])
+    isa = ", ".join(flag for flag in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if flag in flags) or "unknown"
     try:  # TF's own decision: TF_ENABLE_ONEDNN_OPTS, else on by default for AVX-512 class CPUs only
         from tensorflow.python.util import _pywrap_util_port
 
@@ -185,12 +198,12 @@ def setup_lines(args, threads, worker):
     return [
         "# Ours vs keras.applications vs timm on CPU (and depthwise convolution forms)",
         "",
-        f"- Machine: {machine}, {len(os.sched_getaffinity(0))} cores available, {load_average()}",
+        f"- Machine: {machine} ({isa}), {len(os.sched_getaffinity(0))} cores available, {load_average()}",
         f"- Threads: {threads} intra-op for TensorFlow (inter-op 1) and torch "
         f"({worker.info['threads'] if worker else '-'} reported by torch)",
         f"- oneDNN in TensorFlow: {onednn} (TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')})",
         f"- Versions: {versions}",
-        f"- float32, {args.size}x{args.size}, median of {args.rounds} interleaved rounds after {WARMUP} warm-up calls "
+        f"- {PRECISIONS[args.precision]}, {args.size}x{args.size}, median of {args.rounds} interleaved rounds after {WARMUP} warm-up calls "
         f"(models: {args.settle:g} s pause, then the median of {args.calls} back-to-back call(s) per timing)",
         "- Keras models: tf.function(jit_compile=False) of model(x, training=False); timm: eval(), "
         "torch.inference_mode(), NCHW, in a child process",
@@ -335,6 +348,8 @@ def main():
     parser.add_argument("--calls", type=int, default=1,
                         help="back-to-back calls per model timing, their median the timing (default 1: one call after "
                              "the --settle pause, the latency of an isolated request)")
+    parser.add_argument("--precision", choices=tuple(PRECISIONS), default="float32",
+                        help="float32 (default), or bfloat16 (mixed_bfloat16 / torch.autocast; no depthwise forms)")
     parser.add_argument("--skip-timm", action="store_true")
     parser.add_argument("--skip-forms", action="store_true")
     parser.add_argument("--out", help="also write the tables to this markdown file")
@@ -356,10 +371,15 @@ def main():
     tf.get_logger().setLevel("ERROR")  # no retracing warnings: every form is its own tf.function
     import keras_resfamily as kr
 
+    if args.precision == "bfloat16":
+        import keras
+
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")  # before any model is built
     try:
         if worker:
             try:
-                worker.load([kr.get_spec(name).reference_key for name in args.models], args.size, args.batches, threads)
+                worker.load([kr.get_spec(name).reference_key for name in args.models], args.size, args.batches, threads,
+                            args.precision)
             except RuntimeError as error:
                 sys.exit(f"{os.path.basename(__file__)}: error: {error}")
         lines = setup_lines(args, threads, worker)
@@ -371,7 +391,7 @@ def main():
     finally:
         if worker:
             worker.close()
-    if not args.skip_forms:
+    if not args.skip_forms and args.precision == "float32":  # the forms are checked against float32 outputs
         lines += forms_speed(args, ours)
     text = "\n".join(lines + [f"At the end: {load_average()}."])
     print(text)

@@ -85,6 +85,16 @@ def test_applications_speed_tables(tmp_path):
     assert all(float(row["Max rel diff"]) <= 1e-4 for row in xla), xla
 
 
+def test_applications_speed_bfloat16_against_timm_autocast():
+    out = _run("applications_speed.py", "--size", "32", "--rounds", "1", "--batches", "1", "--threads", "1",
+               "--calls", "2", "--models", "ResNet50", "--precision", "bfloat16")
+    assert "bfloat16: Keras models under the mixed_bfloat16 policy" in out and "median of 2 back-to-back" in out
+    tables = _markdown_tables(out)
+    assert list(tables) == ["Models: inference img/s"], out  # no depthwise forms: they compare float32 outputs
+    (row,) = tables["Models: inference img/s"]
+    assert row["Reference"] == "timm resnet50" and float(row["Ours / reference"]) > 0, row
+
+
 def test_gpu_speed_runs_keras_on_jax_and_timm_in_one_process(tmp_path):
     # On CPU at 32 px: the JAX-backend Keras step and the torch step in one process, interleaved.
     out_file = tmp_path / "gpu.json"

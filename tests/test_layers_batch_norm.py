@@ -25,7 +25,8 @@ def _pair(**kwargs):
 
 
 def _graph_ops(layer, x, training):
-    graph = tf.function(lambda x: layer(x, training=training)).get_concrete_function(tf.TensorSpec(x.shape)).graph
+    spec = tf.TensorSpec(x.shape, x.dtype)
+    graph = tf.function(lambda x: layer(x, training=training)).get_concrete_function(spec).graph
     return {op.type for op in graph.get_operations()}
 
 
@@ -48,6 +49,19 @@ def test_training_and_frozen_layers_behave_as_keras():
     ours.trainable = theirs.trainable = False  # a frozen BN normalises with its moving statistics
     np.testing.assert_allclose(np.asarray(ours(x, training=True)), np.asarray(theirs(x, training=True)),
                                rtol=1e-6, atol=1e-6)
+
+
+def test_bfloat16_inference_is_fused_and_within_one_ulp_of_keras():
+    """mixed_bfloat16: both normalise in float32 and round once; the order of the float32 arithmetic
+    differs, so a result may round to the neighbouring bfloat16 value (2**-7 relative)."""
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    ours, theirs = _pair()
+    x = tf.cast(RNG.normal(size=(2, 5, 7, 6)) * 3.0, "bfloat16")
+    assert "FusedBatchNormV3" in _graph_ops(ours, x, training=False)
+    actual, expected = ours(x, training=False), theirs(x, training=False)
+    assert keras.backend.standardize_dtype(actual.dtype) == "bfloat16"
+    actual, expected = (np.asarray(tf.cast(t, "float32")) for t in (actual, expected))
+    np.testing.assert_allclose(actual, expected, rtol=2.0**-7, atol=1e-6)
 
 
 def test_float16_inputs_take_keras_path():

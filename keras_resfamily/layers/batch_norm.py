@@ -1,8 +1,11 @@
-"""BatchNormalization whose float32 inference runs as one TensorFlow FusedBatchNormV3 op: the same outputs
-as Keras' layer, in a form TensorFlow's graph optimizer fuses with the convolution before it."""
+"""BatchNormalization whose float32 / bfloat16 inference runs as one TensorFlow FusedBatchNormV3 op: the same
+outputs as Keras' layer, in a form TensorFlow's graph optimizer fuses with the convolution before it."""
 
 import keras
 
+# Input dtypes of the fused path. bfloat16 (mixed_bfloat16): the op normalises in float32 and rounds once to
+# bfloat16, as Keras' layer does after casting its input to float32.
+FUSED_DTYPES = ("float32", "bfloat16")
 
 @keras.saving.register_keras_serializable(package="keras_resfamily")
 class BatchNorm(keras.layers.BatchNormalization):
@@ -12,9 +15,10 @@ class BatchNorm(keras.layers.BatchNormalization):
     Keras 3 normalises with elementwise ops (`tf.nn.batch_normalization`), which TensorFlow's graph
     optimizer leaves as separate passes over the feature map. In inference mode, on 4-D float32 inputs
     with channels last, this layer runs `FusedBatchNormV3(is_training=False)` instead: the same
-    per-channel scale and shift (outputs bit-equal in the tests), which grappler's remapper fuses into
-    the preceding Conv2D (and the ReLU after it). Training mode, other backends, other dtypes (mixed
-    precision), masks and renorm take Keras' own path.
+    per-channel scale and shift (outputs equal to 1e-6 in the tests), which grappler's remapper fuses
+    into the preceding Conv2D (and the ReLU after it). Under mixed_bfloat16 it does the same on bfloat16
+    inputs (float32 arithmetic rounded once to bfloat16, as Keras' layer; within one bfloat16 ulp of it).
+    Training mode, other backends, float16, masks and renorm take Keras' own path.
     """
 
     def call(self, inputs, training=None, mask=None):
@@ -32,5 +36,5 @@ class BatchNorm(keras.layers.BatchNormalization):
     def _runs_fused(self, inputs, training, mask):
         return (keras.backend.backend() == "tensorflow" and not (training and self.trainable) and mask is None
                 and not self.renorm and len(inputs.shape) == 4 and self.axis in (-1, 3)
-                and keras.backend.standardize_dtype(inputs.dtype) == "float32" and self.compute_dtype == "float32"
+                and keras.backend.standardize_dtype(inputs.dtype) == self.compute_dtype in FUSED_DTYPES
                 and self.variable_dtype == "float32")
