@@ -203,8 +203,9 @@ def setup_lines(args, threads, worker):
         f"({worker.info['threads'] if worker else '-'} reported by torch)",
         f"- oneDNN in TensorFlow: {onednn} (TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')})",
         f"- Versions: {versions}",
-        f"- {PRECISIONS[args.precision]}, {args.size}x{args.size}, median of {args.rounds} interleaved rounds after {WARMUP} warm-up calls "
-        f"(models: {args.settle:g} s pause, then the median of {args.calls} back-to-back call(s) per timing)",
+        f"- {PRECISIONS[args.precision]}, {args.size}x{args.size}, median of {args.rounds} interleaved rounds after "
+        f"{WARMUP} warm-up calls (models: {args.settle:g} s pause, then the median of {args.calls} back-to-back "
+        "call(s) per timing)",
         "- Keras models: tf.function(jit_compile=False) of model(x, training=False); timm: eval(), "
         "torch.inference_mode(), NCHW, in a child process",
         "",
@@ -248,7 +249,8 @@ def model_speed(args, ours, worker):
             if applications:
                 timers[name, b, "keras"] = keras_timer(applications, images[b], args.calls)
             if worker:
-                timers[name, b, "timm"] = lambda r=kr.get_spec(name).reference_key, b=b: worker.seconds(r, b, args.calls)
+                reference = kr.get_spec(name).reference_key
+                timers[name, b, "timm"] = lambda r=reference, b=b: worker.seconds(r, b, args.calls)
     seconds = interleaved(timers, args.rounds, settle=args.settle)
     rows = []
     for name in args.models:
