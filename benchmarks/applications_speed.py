@@ -37,10 +37,8 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
 
@@ -60,23 +58,6 @@ PRECISIONS = {  # --precision: how each side computes
     "bfloat16": "bfloat16: Keras models under the mixed_bfloat16 policy, the reference under "
                 "torch.autocast('cpu', bfloat16) with channels_last",
 }
-
-
-def interleaved(timers, rounds, settle=0.0):
-    """{key: median seconds}; each timer times one call and returns its seconds, all of them once a round.
-
-    `settle`: a pause before each call, so thread pools still spinning from the previous call (TF's
-    Eigen pool, torch's OpenMP threads) are idle again when the next one starts.
-    """
-    for timer in timers.values():
-        for _ in range(WARMUP):
-            timer()
-    times = {key: [] for key in timers}
-    for _ in range(rounds):
-        for key, timer in timers.items():
-            time.sleep(settle)
-            times[key].append(timer())
-    return {key: statistics.median(values) for key, values in times.items()}
 
 
 class TimmWorker:
@@ -233,6 +214,7 @@ def model_speed(args, ours, worker):
     import tensorflow as tf
 
     import keras_resfamily as kr
+    from keras_resfamily.bench.stopwatch import interleaved
     from keras_resfamily.bench.timing import synthetic_batch
 
     shape = (args.size, args.size, 3)
@@ -251,7 +233,7 @@ def model_speed(args, ours, worker):
             if worker:
                 reference = kr.get_spec(name).reference_key
                 timers[name, b, "timm"] = lambda r=reference, b=b: worker.seconds(r, b, args.calls)
-    seconds = interleaved(timers, args.rounds, settle=args.settle)
+    seconds = interleaved(timers, args.rounds, WARMUP, settle=args.settle)
     rows = []
     for name in args.models:
         for b in args.batches:
@@ -294,6 +276,7 @@ def depthwise_forms(h, w, c, k, s, batch):
 def forms_speed(args, ours):
     import tensorflow as tf
 
+    from keras_resfamily.bench.stopwatch import interleaved
     from keras_resfamily.bench.timing import synthetic_batch
 
     shapes = [parse_shape(text) for text in args.shapes or SHAPES]
@@ -306,7 +289,7 @@ def forms_speed(args, ours):
             for form, (fn, output) in forms.items():
                 timers[shape, b, form], outputs[shape, b, form] = keras_timer(fn, x), output
     names = list(forms)
-    seconds = interleaved(timers, args.rounds)
+    seconds = interleaved(timers, args.rounds, WARMUP)
     rows = []
     for shape in shapes:
         for b in args.batches:
@@ -329,7 +312,7 @@ def forms_speed(args, ours):
             diffs[name, b] = rel_diff(xla(images[b]), ours[name][0](images[b]))
             timers[name, b, "graph"] = keras_timer(ours[name][0], images[b])
             timers[name, b, "xla"] = keras_timer(xla, images[b])
-    seconds = interleaved(timers, args.rounds)
+    seconds = interleaved(timers, args.rounds, WARMUP)
     rows = [[name, b, f"{seconds[name, b, 'graph'] * 1e3:.2f}", f"{seconds[name, b, 'xla'] * 1e3:.2f}",
              f"{seconds[name, b, 'graph'] / seconds[name, b, 'xla']:.2f}", f"{diffs[name, b]:.1e}"]
             for name in args.models for b in args.batches]

@@ -1,8 +1,9 @@
 """Inference cost of attention-style ResNets relative to ResNet-50, ours (Keras) and timm (PyTorch).
 
-For every model: images/second at batch 8, float32, CPU, warm-up runs excluded, median of
-`--runs` timed batches, with the same thread count for TensorFlow and PyTorch; then the cost
-ratio time(model) / time(ResNet50) on each side. A name may end in ":deploy" for the inference
+For every model: images/second at batch 8, float32, CPU, with the same thread count for TensorFlow
+and PyTorch, as the median over `--runs` interleaved rounds (each round times one batch of every model,
+ours and timm's, in turn, after `--warmup` untimed rounds); then the cost ratio time(model) /
+time(ResNet50) on each side. A name may end in ":deploy" for the inference
 form (keras_resfamily.deploy.reparameterize / timm's reparameterize_model).
 
     python3 benchmarks/attention_cost.py [--models ResNeSt50 SKResNeXt50_32x4d ...] [--size 160]
@@ -29,7 +30,8 @@ def _split(entry):
     return name, form == "deploy"
 
 
-def keras_seconds(entry, images, warmup, runs):
+def keras_timer(entry, images):
+    """A function timing one `predict_on_batch` of our model (or its deploy form)."""
     import keras_resfamily as kr
     from keras_resfamily.bench.stopwatch import median_seconds
 
@@ -37,10 +39,11 @@ def keras_seconds(entry, images, warmup, runs):
     model = kr.create_model(name, input_shape=images.shape[1:])
     if deploy:
         model = kr.reparameterize(model)
-    return median_seconds(lambda: model.predict_on_batch(images), warmup, runs)
+    return lambda: median_seconds(lambda: model.predict_on_batch(images), 0, 1)
 
 
-def timm_seconds(entry, images, warmup, runs):
+def timm_timer(entry, images):
+    """A function timing one eval-mode forward of timm's model (or its deploy form); None without a reference."""
     import timm
     import torch
 
@@ -62,7 +65,7 @@ def timm_seconds(entry, images, warmup, runs):
         with torch.inference_mode():
             model(batch)
 
-    return median_seconds(run, warmup, runs)
+    return lambda: median_seconds(run, 0, 1)
 
 
 def main():
@@ -70,8 +73,8 @@ def main():
     parser.add_argument("--models", nargs="+", default=DEFAULT_MODELS)
     parser.add_argument("--size", type=int, default=160)
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=5, help="interleaved timing rounds (default 5)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed warm-up rounds first (default 2)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--no-timm", action="store_true", help="time only the Keras models")
     args = parser.parse_args()
@@ -90,15 +93,19 @@ def main():
     tf.config.threading.set_inter_op_parallelism_threads(1)
     import keras
 
+    from keras_resfamily.bench.stopwatch import interleaved
+
     images = np.random.default_rng(0).normal(size=(args.batch, args.size, args.size, 3)).astype("float32")
     print(f"backend={keras.backend.backend()} batch={args.batch} size={args.size} threads={args.threads} "
-          f"runs={args.runs} (median, {args.warmup} warm-up runs excluded)")
-    rows = {}
+          f"rounds={args.runs} (median of interleaved rounds, {args.warmup} warm-up rounds excluded)")
+    timers = {}
     for entry in models:
-        ours = keras_seconds(entry, images, args.warmup, args.runs)
-        theirs = timm_seconds(entry, images, args.warmup, args.runs) if use_timm else None
-        rows[entry] = (ours, theirs)
-        keras.backend.clear_session()
+        timers[entry, "ours"] = keras_timer(entry, images)
+        theirs = timm_timer(entry, images) if use_timm else None
+        if theirs is not None:
+            timers[entry, "timm"] = theirs
+    seconds = interleaved(timers, args.runs, args.warmup)
+    rows = {entry: (seconds[entry, "ours"], seconds.get((entry, "timm"))) for entry in models}
 
     base_ours, base_theirs = rows[BASELINE]
     print(f"{'model':26s} {'keras img/s':>11s} {'x ResNet50':>10s} {'timm img/s':>11s} {'x ResNet50':>10s}")

@@ -89,3 +89,19 @@ def test_zoo_table_reads_back_and_plots(tmp_path):
     (tmp_path / "empty.md").write_text("no table\n")
     with pytest.raises(ValueError, match="has no model-zoo table"):
         read_zoo_table(tmp_path / "empty.md")
+
+
+def test_interleaved_rounds_call_every_timer_once_per_round_in_turn():
+    from keras_resfamily.bench.stopwatch import interleaved
+
+    calls = []
+
+    def timer(key, seconds):
+        return lambda: calls.append(key) or seconds.pop(0)
+
+    seconds = interleaved({"a": timer("a", [9.0, 1.0, 3.0, 2.0]), "b": timer("b", [9.0, 5.0, 4.0, 6.0])},
+                          rounds=3, warmup=1)
+    assert calls == ["a", "b"] + ["a", "b"] * 3  # warm-up, then one call of each per round, in turn
+    assert seconds == {"a": 2.0, "b": 5.0}  # medians of the timed rounds only
+    with pytest.raises(ValueError, match="rounds must be >= 1"):
+        interleaved({}, rounds=0, warmup=0)

@@ -19,3 +19,24 @@ def median_seconds(run, warmup, runs):
         run()
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def interleaved(timers, rounds, warmup, settle=0.0):
+    """{key: median seconds} of `rounds` rounds, each calling every timer once, in turn (drift on a shared
+    machine then spreads over all of them instead of favouring whoever ran first).
+
+    A timer times its own call and returns its seconds; `warmup` untimed rounds come first (tracing,
+    compilation). `settle`: a pause before each call, so thread pools still spinning from the previous
+    call (TF's Eigen pool, torch's OpenMP threads) are idle again when the next one starts.
+    """
+    if rounds < 1 or warmup < 0:
+        raise ValueError(f"rounds must be >= 1 and warmup >= 0; received rounds={rounds}, warmup={warmup}.")
+    for timer in timers.values():
+        for _ in range(warmup):
+            timer()
+    times = {key: [] for key in timers}
+    for _ in range(rounds):
+        for key, timer in timers.items():
+            time.sleep(settle)
+            times[key].append(timer())
+    return {key: statistics.median(values) for key, values in times.items()}
