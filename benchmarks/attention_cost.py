@@ -2,7 +2,7 @@
 
 For every model: images/second at batch 8, float32, CPU, with the same thread count for TensorFlow
 and PyTorch, as the median over `--runs` interleaved rounds (each round times one batch of every model,
-ours and timm's, in turn, after `--warmup` untimed rounds); then the cost ratio time(model) /
+ours and timm's, in turn, after `--warmup` untimed calls of each); then the cost ratio time(model) /
 time(ResNet50) on each side. A name may end in ":deploy" for the inference
 form (keras_resfamily.deploy.reparameterize / timm's reparameterize_model).
 
@@ -74,7 +74,7 @@ def main():
     parser.add_argument("--size", type=int, default=160)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--runs", type=int, default=5, help="interleaved timing rounds (default 5)")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed warm-up rounds first (default 2)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed warm-up calls of each model first (default 2)")
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--no-timm", action="store_true", help="time only the Keras models")
     args = parser.parse_args()
@@ -97,7 +97,7 @@ def main():
 
     images = np.random.default_rng(0).normal(size=(args.batch, args.size, args.size, 3)).astype("float32")
     print(f"backend={keras.backend.backend()} batch={args.batch} size={args.size} threads={args.threads} "
-          f"rounds={args.runs} (median of interleaved rounds, {args.warmup} warm-up rounds excluded)")
+          f"rounds={args.runs} (median of interleaved rounds, {args.warmup} warm-up calls each excluded)")
     timers = {}
     for entry in models:
         timers[entry, "ours"] = keras_timer(entry, images)

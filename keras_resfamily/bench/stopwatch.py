@@ -25,8 +25,8 @@ def interleaved(timers, rounds, warmup, settle=0.0):
     """{key: median seconds} of `rounds` rounds, each calling every timer once, in turn (drift on a shared
     machine then spreads over all of them instead of favouring whoever ran first).
 
-    A timer times its own call and returns its seconds; `warmup` untimed rounds come first (tracing,
-    compilation). `settle`: a pause before each call, so thread pools still spinning from the previous
+    A timer times its own call and returns its seconds; `warmup` untimed calls of each timer come first
+    (tracing, compilation). `settle`: a pause before each call, so thread pools still spinning from the previous
     call (TF's Eigen pool, torch's OpenMP threads) are idle again when the next one starts.
     """
     if rounds < 1 or warmup < 0:
