@@ -64,7 +64,7 @@ def main(argv=None, prog="keras-resfamily predict"):
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 1
     probabilities = np.asarray(model.predict(images, verbose=0), dtype="float64")
-    if not 1 <= args.top_k <= probabilities.shape[-1]:
+    if args.top_k > probabilities.shape[-1]:  # below 1: refused by parse_args
         parser.error(f"--top-k must be between 1 and {probabilities.shape[-1]}; received {args.top_k}.")
     results = [{"image": path, "top_k": [dict(index=i, label=label, score=round(score, 6))
                                          for i, label, score in top_k(row, args.top_k)]}
