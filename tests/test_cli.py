@@ -139,6 +139,10 @@ def test_predict_classifies_image_files_with_local_weights(tmp_path):
         best, second = result["top_k"]
         assert (best["index"], best["label"]) == (TABBY, "tabby") and best["score"] > 0.99 > second["score"]
 
+    code, out, err = run_cli("predict", "ResNet18", images[0], "--weights", str(weights), "--size", "64",
+                             "--top-k", "1001")
+    assert code == 2 and "--top-k must be between 1 and 1000; received 1001" in err
+
     code, out, err = run_cli("predict", "ResNet18", str(tmp_path / "broken.jpg"), "--weights", "none")
     assert code == 2 and "Cannot decode image" in err and "broken.jpg" in err and "Traceback" not in err
 
