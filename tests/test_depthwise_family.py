@@ -199,6 +199,29 @@ def test_features_are_the_last_map_of_every_stride_and_match_the_pooled_head():
         "stride32": (2, 2, 576)}
 
 
+@pytest.mark.parametrize("name", ["MobileNetV2", "MobileNetV3Small", "EfficientNetB0"])  # padding: symmetric, both
+def test_graph_forward_folds_the_depthwise_norms_and_equals_eager(name):
+    """In a graph, every BN after a depthwise conv runs inside it (`BatchNorm`); eager runs each layer as it
+    is. Both agree with random BN statistics."""
+    import tensorflow as tf
+
+    model = kr.create_model(name, input_shape=(64, 64, 3), classifier_activation=None)
+    for variable in model.weights:
+        kind = variable.path.rsplit("/", 1)[-1]
+        if kind in ("gamma", "moving_variance"):
+            variable.assign(RNG.uniform(0.5, 1.5, variable.shape))
+        elif kind in ("beta", "moving_mean"):
+            variable.assign(RNG.normal(0.0, 0.2, variable.shape))
+    images = RNG.normal(size=(2, 64, 64, 3)).astype("float32")
+    forward = tf.function(lambda x: model(x, training=False))
+    graph = forward.get_concrete_function(tf.TensorSpec(images.shape, "float32")).graph
+    norms = sum(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
+    depthwise = sum(isinstance(layer, keras.layers.DepthwiseConv2D) for layer in model.layers)
+    assert sum(op.type == "FusedBatchNormV3" for op in graph.get_operations()) == norms - depthwise
+    expected = np.asarray(model(images, training=False))
+    np.testing.assert_allclose(np.asarray(forward(images)), expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
+
+
 def test_mobilenetv3_head_runs_after_the_pool():
     model = kr.MobileNetV3Small(input_shape=(32, 32, 3))
     head = model.get_layer("conv_head")

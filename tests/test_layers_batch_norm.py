@@ -40,6 +40,66 @@ def test_inference_is_one_fused_op_equal_to_keras(options):
     assert "FusedBatchNormV3" not in _graph_ops(ours, x, training=True)  # training: Keras' own path
 
 
+def _depthwise_conv(strides, padding):
+    """A depthwise conv on 3 channels with multiplier 2 (6 outputs: the BN pair's channels), random kernel."""
+    conv = keras.layers.DepthwiseConv2D(3, strides, padding=padding, depth_multiplier=2, use_bias=False)
+    conv.build((None, 9, 9, 3))
+    conv.kernel.assign(RNG.normal(size=conv.kernel.shape).astype("float32"))
+    return conv
+
+
+@pytest.mark.parametrize("strides,padding", [(1, "same"), (2, "same"), (2, "valid")])
+def test_graph_inference_after_a_depthwise_conv_folds_into_it_and_equals_keras(strides, padding):
+    """In a graph, BN(depthwise(x)) runs as depthwise(x, kernel * scale) + offset: no FusedBatchNormV3 left
+    for grappler to leave unfused (it fuses none into a depthwise conv)."""
+    (ours, theirs), conv = _pair(), _depthwise_conv(strides, padding)
+    x = RNG.normal(size=(2, 9, 9, 3)).astype("float32") * 3.0
+    graph = tf.function(lambda x: ours(conv(x), training=False)).get_concrete_function(
+        tf.TensorSpec(x.shape, x.dtype)).graph
+    output = graph.outputs[0].op
+    while output.type == "Identity":
+        output = output.inputs[0].op
+    assert output.type == "BiasAdd" and output.inputs[0].op.type == "DepthwiseConv2dNative"
+    assert "FusedBatchNormV3" not in {op.type for op in graph.get_operations()}
+    expected = np.asarray(theirs(conv(x), training=False))
+    actual = np.asarray(tf.function(lambda x: ours(conv(x), training=False))(x))
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_graph_frozen_norm_after_a_depthwise_conv_trains_the_conv_as_keras():
+    """A frozen BN (fine-tuning) folds too: the conv's kernel gets Keras' gradient through the scaled kernel."""
+    (ours, theirs), conv = _pair(), _depthwise_conv(1, "same")
+    ours.trainable = theirs.trainable = False
+    x = RNG.normal(size=(2, 9, 9, 3)).astype("float32")
+
+    @tf.function
+    def gradients(norm):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.square(norm(conv(x), training=True)))
+        return loss, tape.gradient(loss, conv.kernel)
+
+    (loss, grad), (expected_loss, expected_grad) = gradients(ours), gradients(theirs)
+    np.testing.assert_allclose(float(loss), float(expected_loss), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(grad), np.asarray(expected_grad), rtol=1e-4, atol=1e-4)
+
+
+def test_explicitly_padded_depthwise_conv_keeps_the_fused_norm():
+    """oneDNN's rewrite of DepthwiseConv2dNative(padding=EXPLICIT) + BiasAdd aborts the process (TF 2.21):
+    after such a conv the layer keeps FusedBatchNormV3."""
+    ours, theirs = _pair()
+    kernel = tf.constant(RNG.normal(size=(3, 3, 3, 2)).astype("float32"))
+
+    def forward(norm, x):
+        return norm(tf.raw_ops.DepthwiseConv2dNative(input=x, filter=kernel, strides=[1, 1, 1, 1], padding="EXPLICIT",
+                                                     explicit_paddings=[0, 0, 1, 1, 1, 1, 0, 0]), training=False)
+
+    x = RNG.normal(size=(2, 9, 9, 3)).astype("float32")
+    assert "FusedBatchNormV3" in {op.type for op in tf.function(lambda x: forward(ours, x)).get_concrete_function(
+        tf.TensorSpec(x.shape, x.dtype)).graph.get_operations()}
+    np.testing.assert_allclose(np.asarray(tf.function(lambda x: forward(ours, x))(x)),
+                               np.asarray(forward(theirs, x)), rtol=1e-5, atol=1e-5)
+
+
 def test_training_and_frozen_layers_behave_as_keras():
     ours, theirs = _pair()
     x = RNG.normal(size=(4, 5, 7, 6)).astype("float32")

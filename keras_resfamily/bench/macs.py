@@ -67,9 +67,23 @@ def op_macs(op):
     return 0
 
 
+def _ops_the_outputs_use(graph):
+    """The graph's ops that its outputs depend on, in graph order. An op whose result nothing uses costs
+    nothing once grappler prunes it: `BatchNorm` re-runs the depthwise conv before it with a folded kernel
+    and leaves the original op unused."""
+    used, pending = set(), [tensor.op for tensor in graph.outputs]
+    while pending:
+        op = pending.pop()
+        if op not in used:
+            used.add(op)
+            pending.extend(tensor.op for tensor in op.inputs)
+            pending.extend(op.control_inputs)
+    return [op for op in graph.get_operations() if op in used]
+
+
 def _graph_macs(graph):
     total = 0
-    for op in graph.get_operations():
+    for op in _ops_the_outputs_use(graph):
         if op.type in CALL_OPS:
             raise ValueError(
                 f"Op {op.name!r} calls a nested function; trace the model with a Keras backend that inlines "
