@@ -36,6 +36,36 @@ def test_equals_conv2d_with_groups(monkeypatch, path, strides, dilation, padding
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-4)
 
 
+@pytest.mark.parametrize("groups", [4, 1])
+def test_dilated_conv_is_one_tensorflow_op_where_it_has_gradients(groups):
+    """TF_DIRECT: a dilated conv, grouped or not, runs as one Conv2D op (no SpaceToBatchND / BatchToSpaceND
+    around it), with Keras' outputs and gradients."""
+    import tensorflow as tf
+
+    if grouped_conv2d.grouped_conv_path() != grouped_conv2d.TF_DIRECT:
+        pytest.skip("TensorFlow's grouped op is not used here (rerun with oneDNN on below)")
+    args = dict(filters=12, kernel_size=3, dilation_rate=2, padding="same", groups=groups)
+    ours, native = GroupedConv2D(**args), keras.layers.Conv2D(**args)
+    for layer in (ours, native):
+        layer.build((2, 9, 9, 8))
+    native.set_weights(ours.get_weights())
+    graph = tf.function(lambda x: ours(x)).get_concrete_function(tf.TensorSpec((2, 9, 9, 8))).graph
+    types = [op.type for op in graph.get_operations()]
+    assert types.count("Conv2D") == 1 and "SpaceToBatchND" not in types and "BatchToSpaceND" not in types
+
+    @tf.function
+    def outputs_and_gradients(layer, images):
+        with tf.GradientTape() as tape:
+            tape.watch(images)
+            y = layer(images)
+            loss = tf.reduce_sum(y * y)
+        return [y] + tape.gradient(loss, [images, layer.kernel])
+
+    images = tf.constant(RNG.normal(size=(2, 9, 9, 8)).astype("float32"))
+    for a, b in zip(outputs_and_gradients(ours, images), outputs_and_gradients(native, images)):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-4)
+
+
 def test_is_a_conv2d_with_conv2d_config():
     layer = GroupedConv2D(8, 3, groups=2)
     assert isinstance(layer, keras.layers.Conv2D)
@@ -56,8 +86,9 @@ def test_uses_tensorflow_grouped_op_only_where_it_has_gradients():
         paths[onednn] = result.stdout.split()[-1]
     assert paths == {"0": grouped_conv2d.PER_GROUP, "1": grouped_conv2d.TF_DIRECT}
     if grouped_conv2d.grouped_conv_path() == grouped_conv2d.PER_GROUP:  # tf_direct cases were skipped here
-        stdout = run_pytest([__file__], {"TF_ENABLE_ONEDNN_OPTS": "1"}, "-k", "equals_conv2d_with_groups and tf_direct")
-        assert "3 passed" in stdout, stdout[-2000:]
+        stdout = run_pytest([__file__], {"TF_ENABLE_ONEDNN_OPTS": "1"}, "-k",
+                            "(equals_conv2d_with_groups and tf_direct) or dilated_conv_is_one")
+        assert "5 passed" in stdout, stdout[-2000:]
 
 
 def test_grouped_model_matches_timm_with_onednn_switched():
