@@ -67,3 +67,14 @@ def test_input_channels_must_split_into_paths_and_groups():
         SelectiveKernel(8)(keras.Input((8, 8, 7)))
     with pytest.raises(ValueError, match="groups=4"):
         SelectiveKernel(8, groups=4, split_input=False)(keras.Input((8, 8, 6)))
+
+
+@pytest.mark.parametrize("strides,pads", [(1, 0), (2, 2)])
+def test_pads_explicitly_only_where_same_differs(strides, pads):
+    """PyTorch's symmetric padding is 'same' at stride 1: the conv pads itself there, without a padded copy of
+    the feature map (timm parity at both strides: test_matches_timm_*)."""
+    import tensorflow as tf
+
+    layer = SelectiveKernel(16, kernel_size=[3, 5], strides=strides)
+    graph = tf.function(lambda x: layer(x, training=False)).get_concrete_function(tf.TensorSpec((2, 8, 8, 16))).graph
+    assert sum(op.type == "Pad" for op in graph.get_operations()) == pads

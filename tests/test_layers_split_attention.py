@@ -74,3 +74,14 @@ def test_bad_arguments_raise(kwargs, match):
 def test_radix_times_cardinality_must_divide_input_channels():
     with pytest.raises(ValueError, match=r"cardinality=2, radix=4 for input shape \(None, 8, 8, 12\)"):
         SplitAttention(8, cardinality=2, radix=4)(keras.Input((8, 8, 12)))
+
+
+@pytest.mark.parametrize("strides,pads", [(1, 0), (2, 1)])
+def test_pads_explicitly_only_where_same_differs(strides, pads):
+    """PyTorch's symmetric padding is 'same' at stride 1: the conv pads itself there, without a padded copy of
+    the feature map (timm parity at both strides: test_matches_timm_*)."""
+    import tensorflow as tf
+
+    layer = SplitAttention(16, strides=strides, radix=2)
+    graph = tf.function(lambda x: layer(x, training=False)).get_concrete_function(tf.TensorSpec((2, 8, 8, 16))).graph
+    assert sum(op.type == "Pad" for op in graph.get_operations()) == pads

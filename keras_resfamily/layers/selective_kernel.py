@@ -95,6 +95,7 @@ class SelectiveKernel(keras.layers.Layer):
         for i, dilation in enumerate(self._dilations()):
             strides, dilation = self._conv_strides_and_dilation(dilation)
             conv = GroupedConv2D(self.filters, 3, strides=strides, dilation_rate=dilation, groups=groups,
+                                 padding="same" if self.strides == 1 else "valid",
                                  use_bias=False, kernel_initializer=kaiming_fan_out(), name=f"paths-{i}-conv",
                                  dtype=self.dtype_policy)
             bn = BatchNorm(name=f"paths-{i}-bn", **bn_args)
@@ -134,7 +135,10 @@ class SelectiveKernel(keras.layers.Layer):
         return ops.relu(bn(x, training=training))
 
     def _pad(self, x, dilation):
-        # PyTorch's symmetric padding for a 3x3 kernel: ((stride - 1) + 2 * dilation) // 2 per side.
+        # PyTorch's symmetric padding for a 3x3 kernel: ((stride - 1) + 2 * dilation) // 2 per side. At stride 1
+        # that is 'same', which the conv does itself (no padded copy of the feature map).
+        if self.strides == 1:
+            return x
         pad = ((self.strides - 1) + 2 * dilation) // 2
         return ops.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
 

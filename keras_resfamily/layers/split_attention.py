@@ -86,7 +86,7 @@ class SplitAttention(keras.layers.Layer):
         mid = self.filters * self.radix
         bn_args = dict(momentum=0.9, epsilon=1e-5, dtype=self.dtype_policy)
         self.conv = GroupedConv2D(mid, self.kernel_size, strides=self.strides, dilation_rate=self.dilation_rate,
-                                  groups=groups, use_bias=False, kernel_initializer=kaiming_fan_out(), name="conv",
+                                  padding="same" if self.strides == 1 else "valid", groups=groups, use_bias=False, kernel_initializer=kaiming_fan_out(), name="conv",
                                   dtype=self.dtype_policy)
         self.bn0 = BatchNorm(name="bn0", **bn_args)
         self.fc1 = GroupedConv2D(attn, 1, groups=self.cardinality, kernel_initializer=kaiming_fan_out(), name="fc1",
@@ -102,8 +102,10 @@ class SplitAttention(keras.layers.Layer):
         self.fc2.build((None, 1, 1, attn))
 
     def _pad(self, x):
+        """PyTorch's symmetric padding, explicit where it differs from 'same' (strided convs): at stride 1 the conv
+        pads itself ('same'), without a padded copy of the feature map."""
         pad = self.dilation_rate * (self.kernel_size - 1) // 2
-        return ops.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))) if pad else x
+        return ops.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))) if pad and self.strides > 1 else x
 
     def _radix_weights(self, logits):
         """(B, filters * radix) logits in timm's (group, radix, channel) order -> (B, radix, filters)."""
