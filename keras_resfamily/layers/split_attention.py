@@ -86,8 +86,8 @@ class SplitAttention(keras.layers.Layer):
         mid = self.filters * self.radix
         bn_args = dict(momentum=0.9, epsilon=1e-5, dtype=self.dtype_policy)
         self.conv = GroupedConv2D(mid, self.kernel_size, strides=self.strides, dilation_rate=self.dilation_rate,
-                                  padding="same" if self.strides == 1 else "valid", groups=groups, use_bias=False, kernel_initializer=kaiming_fan_out(), name="conv",
-                                  dtype=self.dtype_policy)
+                                  padding="same" if self.strides == 1 else "valid", groups=groups, use_bias=False,
+                                  kernel_initializer=kaiming_fan_out(), name="conv", dtype=self.dtype_policy)
         self.bn0 = BatchNorm(name="bn0", **bn_args)
         self.fc1 = GroupedConv2D(attn, 1, groups=self.cardinality, kernel_initializer=kaiming_fan_out(), name="fc1",
                                  dtype=self.dtype_policy)
