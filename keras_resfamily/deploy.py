@@ -76,9 +76,10 @@ def fold(model):
         ValueError: if `model` is not a functional Keras model.
     """
     _check_functional(model, "fold")
-    if not _foldable_pairs(model) and not _repvgg_blocks(model):
+    pairs = _foldable_pairs(model)
+    if not pairs and not _repvgg_blocks(model):
         return model
-    return reparameterize(model)
+    return _deploy_form(model, pairs)
 
 
 def _check_functional(model, function):
@@ -106,15 +107,19 @@ def reparameterize(model):
     """
     _check_functional(model, "reparameterize")
     pairs = _foldable_pairs(model)
-    folded_convs = {id(conv): bn for bn, conv in pairs.items()}
-    folded_norms = {id(bn) for bn in pairs}
     if not pairs and not _repvgg_blocks(model):
         raise ValueError(
             f"Nothing to re-parameterise in model {model.name!r}: it has no training-form RepVGGBlock "
             "and no Conv2D / DepthwiseConv2D directly followed by BatchNormalization (is it already "
             "in deploy form?)."
         )
+    return _deploy_form(model, pairs)
 
+
+def _deploy_form(model, pairs):
+    """`model` cloned with RepVGG blocks re-parameterised and each {BN: conv} of `pairs` folded into the conv."""
+    folded_convs = {id(conv): bn for bn, conv in pairs.items()}
+    folded_norms = {id(bn) for bn in pairs}
     clones, prepared = {}, set()  # clones by id of the original layer; names whose weights are set
 
     def clone_layer(layer):

@@ -8,6 +8,7 @@ import keras
 # bfloat16, as Keras' layer does after casting its input to float32.
 FUSED_DTYPES = ("float32", "bfloat16")
 
+
 @keras.saving.register_keras_serializable(package="keras_resfamily")
 class BatchNorm(keras.layers.BatchNormalization):
     """`keras.layers.BatchNormalization` (same arguments, variables and training behaviour) with a faster

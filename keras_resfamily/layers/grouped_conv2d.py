@@ -11,7 +11,7 @@ PER_GROUP = "per_group"  # one ordinary convolution per group, concatenated
 
 
 def _tf_cpu_has_grouped_gradients(dtype):
-    """True where TensorFlow's CPU kernels differentiate a grouped convolution in `dtype`.
+    """True where TensorFlow's CPU kernels differentiate a grouped, dilated convolution in `dtype`.
 
     oneDNN is on by default only on x86 CPUs with AVX512_VNNI / AVX512_BF16 / AMX, or with
     TF_ENABLE_ONEDNN_OPTS=1. Without it the forward op runs but its gradient raises "Gradients for
