@@ -27,8 +27,13 @@ MobileNetV2 at 64 px, 2 threads, load 5 on 2 cores: 1.3 s per batch instead of 2
 
     python3 benchmarks/applications_speed.py [--rounds 10] [--batches 8 1] [--size 224] [--threads N]
         [--models MobileNetV2 ...] [--shapes 112x112x32:3:1 ...] [--calls 1] [--settle 0.1]
-        [--precision float32|bfloat16] [--skip-timm]
+        [--precision float32|bfloat16] [--emulate-avx2] [--skip-timm]
         [--skip-forms] [--out FILE.md]
+
+--emulate-avx2 runs both sides with the kernels an AVX2 machine (AMD before Zen 4) would run, on a newer CPU: torch's
+ATen kernels, oneDNN (torch's, and TensorFlow's where on) and MKL capped at AVX2, and TensorFlow's oneDNN off unless
+TF_ENABLE_ONEDNN_OPTS says otherwise, as TensorFlow decides on such a machine. TensorFlow's own (Eigen) kernels
+need no cap: the wheel is built without AVX2. Cache sizes and clocks stay this machine's.
 
 Not a test: numbers depend on the machine and its load.
 """
@@ -53,6 +58,8 @@ SHAPES = ("112x112x32:3:1", "112x112x96:3:2", "56x56x144:3:1", "28x28x240:5:1", 
           "14x14x672:5:2", "7x7x1152:5:1")
 TOLERANCE = 1e-4  # max abs diff relative to max |reference output|
 WARMUP = 2  # untimed calls per row before the rounds: tracing, XLA compilation
+# What an AVX2-only machine would run (see --emulate-avx2); read by torch, oneDNN and MKL when they load.
+AVX2_KERNELS = {"ATEN_CPU_CAPABILITY": "avx2", "ONEDNN_MAX_CPU_ISA": "AVX2", "MKL_ENABLE_INSTRUCTIONS": "AVX2"}
 PRECISIONS = {  # --precision: how each side computes
     "float32": "float32",
     "bfloat16": "bfloat16: Keras models under the mixed_bfloat16 policy, the reference under "
@@ -133,8 +140,8 @@ def timm_worker():
     images = {b: torch.from_numpy(np.random.default_rng(0).uniform(0, 1, size=(b, size, size, 3))
                                   .astype("float32").transpose(0, 3, 1, 2).copy()).to(memory_format=layout)
               for b in setup["batches"]}
-    print(json.dumps(dict(torch=torch.__version__, timm=timm.__version__, threads=torch.get_num_threads())),
-          file=reply, flush=True)
+    print(json.dumps(dict(torch=torch.__version__, timm=timm.__version__, threads=torch.get_num_threads(),
+                          capability=torch.backends.cpu.get_cpu_capability())), file=reply, flush=True)
     with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=bfloat16):
         for line in sys.stdin:
             request = json.loads(line)
@@ -167,12 +174,9 @@ def setup_lines(args, threads, worker):
                    platform.processor())
     flags = next((line.split(":", 1)[1].split() for line in lscpu.splitlines() if line.startswith("Flags")), [])
     isa = ", ".join(flag for flag in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if flag in flags) or "unknown"
-    try:  # TF's own decision: TF_ENABLE_ONEDNN_OPTS, else on by default for AVX-512 class CPUs only
-        from tensorflow.python.util import _pywrap_util_port
+    from keras_resfamily.layers.utils import tensorflow_onednn_enabled
 
-        onednn = "on" if _pywrap_util_port.IsMklEnabled() else "off"
-    except (ImportError, AttributeError):
-        onednn = "unknown"
+    onednn = {True: "on", False: "off", None: "unknown"}[tensorflow_onednn_enabled()]
     versions = f"TensorFlow {tf.__version__}, Keras {keras.__version__}"
     if worker:
         versions += f", torch {worker.info['torch']}, timm {worker.info['timm']}"
@@ -183,6 +187,9 @@ def setup_lines(args, threads, worker):
         f"- Threads: {threads} intra-op for TensorFlow (inter-op 1) and torch "
         f"({worker.info['threads'] if worker else '-'} reported by torch)",
         f"- oneDNN in TensorFlow: {onednn} (TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')})",
+        f"- torch's CPU kernels: {worker.info['capability'] if worker else '-'}"
+        + (" (--emulate-avx2: " + ", ".join(f"{key}={value}" for key, value in AVX2_KERNELS.items()) + ")"
+           if args.emulate_avx2 else ""),
         f"- Versions: {versions}",
         f"- {PRECISIONS[args.precision]}, {args.size}x{args.size}, median of {args.rounds} interleaved rounds after "
         f"{WARMUP} warm-up calls (models: {args.settle:g} s pause, then the median of {args.calls} back-to-back "
@@ -335,6 +342,9 @@ def main():
                              "the --settle pause, the latency of an isolated request)")
     parser.add_argument("--precision", choices=tuple(PRECISIONS), default="float32",
                         help="float32 (default), or bfloat16 (mixed_bfloat16 / torch.autocast; no depthwise forms)")
+    parser.add_argument("--emulate-avx2", action="store_true",
+                        help="run the kernels an AVX2 machine runs (torch, oneDNN, MKL capped at AVX2; TensorFlow's "
+                             "oneDNN off unless TF_ENABLE_ONEDNN_OPTS is set)")
     parser.add_argument("--skip-timm", action="store_true")
     parser.add_argument("--skip-forms", action="store_true")
     parser.add_argument("--out", help="also write the tables to this markdown file")
@@ -345,6 +355,9 @@ def main():
     if args.rounds < 1 or args.calls < 1:
         parser.error(f"--rounds and --calls must be >= 1; received {args.rounds} and {args.calls}")
     threads = args.threads or len(os.sched_getaffinity(0))
+    if args.emulate_avx2:  # before the timm worker starts and before TensorFlow loads
+        os.environ.update(AVX2_KERNELS)
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     worker = None if args.skip_timm else TimmWorker()
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -10,7 +10,9 @@ import numpy as np
 
 import keras
 
+from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.repvgg_block import RepVGGBlock, fold_batch_norm
+from keras_resfamily.layers.utils import runs_on_eigen_cpu_kernels
 
 FOLDABLE_CONVS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)
 
@@ -70,16 +72,25 @@ def fold(model):
     Conv2D / DepthwiseConv2D -> BatchNormalization pair (SqueezeNet has no BatchNormalization) is
     returned as it is, so folding is idempotent. BatchNormalizations that follow no plain convolution
     stay (pre-activation BNs, and those inside DenseNet / DPN / selective-kernel / split-attention
-    layers and after MixNet's mixed convolutions); their outputs are unchanged either way.
+    layers and after MixNet's mixed convolutions); their outputs are unchanged either way. Without oneDNN,
+    BatchNorms after a zero-padded depthwise conv stay too: they run the pair faster (see `BatchNorm`).
 
     Raises:
         ValueError: if `model` is not a functional Keras model.
     """
     _check_functional(model, "fold")
-    pairs = _foldable_pairs(model)
+    pairs = {bn: conv for bn, conv in _foldable_pairs(model).items() if not _pads_inside_the_conv(bn, conv)}
     if not pairs and not _repvgg_blocks(model):
         return model
     return _deploy_form(model, pairs)
+
+
+def _pads_inside_the_conv(bn, conv):
+    """True for a pair `BatchNorm` runs faster than a folded conv would: without oneDNN it moves the zero pad
+    before a depthwise conv into the conv, which a conv with a bias cannot take (oneDNN aborts on that form)."""
+    return (keras.backend.backend() == "tensorflow" and runs_on_eigen_cpu_kernels()
+            and isinstance(bn, BatchNorm) and isinstance(conv, keras.layers.DepthwiseConv2D)
+            and isinstance(_producer(conv._inbound_nodes[0].input_tensors[0]), keras.layers.ZeroPadding2D))
 
 
 def _check_functional(model, function):

@@ -10,9 +10,10 @@ from keras_resfamily.layers.grouped_conv2d import PER_GROUP, grouped_conv_path
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _run(script, *args):
+def _run(script, *args, unset=()):
+    env = {key: value for key, value in os.environ.items() if key not in unset}
     result = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", script), *args], capture_output=True,
-                            text=True, timeout=600, env=dict(os.environ, KERAS_BACKEND="tensorflow"))
+                            text=True, timeout=600, env=dict(env, KERAS_BACKEND="tensorflow"))
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
@@ -93,6 +94,16 @@ def test_applications_speed_bfloat16_against_timm_autocast():
     assert list(tables) == ["Models: inference img/s"], out  # no depthwise forms: they compare float32 outputs
     (row,) = tables["Models: inference img/s"]
     assert row["Reference"] == "timm resnet50" and float(row["Ours / reference"]) > 0, row
+
+
+def test_applications_speed_emulates_an_avx2_machine():
+    # TF_ENABLE_ONEDNN_OPTS unset: the script's own default, as TensorFlow's on such a machine
+    out = _run("applications_speed.py", "--size", "32", "--rounds", "1", "--batches", "1", "--threads", "1",
+               "--models", "ShuffleNetV2_x1_0", "--skip-forms", "--emulate-avx2", unset=("TF_ENABLE_ONEDNN_OPTS",))
+    assert "- oneDNN in TensorFlow: off (TF_ENABLE_ONEDNN_OPTS=0)" in out, out
+    assert "- torch's CPU kernels: AVX2 (--emulate-avx2: ATEN_CPU_CAPABILITY=avx2" in out, out
+    (row,) = _markdown_tables(out)["Models: inference img/s"]
+    assert float(row["Ours / reference"]) > 0, row
 
 
 def test_gpu_speed_runs_keras_on_jax_and_timm_in_one_process(tmp_path):

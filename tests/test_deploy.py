@@ -153,3 +153,24 @@ def test_fold_gives_every_family_its_inference_form(spec):
 def test_fold_rejects_non_functional_models():
     with pytest.raises(ValueError, match="fold expects a functional keras.Model"):
         deploy.fold(keras.Sequential())
+
+
+@pytest.mark.parametrize("onednn", [True, False])
+def test_fold_leaves_padded_depthwise_norms_to_batch_norm_without_onednn(monkeypatch, onednn):
+    """Without oneDNN, `BatchNorm` after a zero-padded depthwise conv moves the pad into the conv, which a folded
+    conv with a bias cannot do (that form aborts under oneDNN): `fold` leaves those pairs to it; with oneDNN it
+    folds them too. Exact either way."""
+    monkeypatch.setattr(deploy, "runs_on_eigen_cpu_kernels", lambda: not onednn)
+    model = randomize_statistics(kr.create_model("MobileNetV2", input_shape=(32, 32, 3), classifier_activation=None))
+    padded = [layer.name for layer in model.layers
+              if isinstance(layer, keras.layers.DepthwiseConv2D) and f"{layer.name}-pad" in
+              {other.name for other in model.layers}]
+    norms_after = {layer.name for layer in model.layers
+                   if isinstance(layer, keras.layers.BatchNormalization)
+                   and layer._inbound_nodes[0].input_tensors[0]._keras_history.operation.name in padded}
+    assert len(padded) == len(norms_after) == 4
+    folded = deploy.fold(model)
+    left = {layer.name for layer in folded.layers if isinstance(layer, keras.layers.BatchNormalization)}
+    assert left == (set() if onednn else norms_after)
+    assert_same_outputs(model, folded, RNG.normal(size=(2, 32, 32, 3)).astype("float32"))
+    assert deploy.fold(folded) is folded

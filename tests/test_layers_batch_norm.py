@@ -100,6 +100,56 @@ def test_explicitly_padded_depthwise_conv_keeps_the_fused_norm():
                                np.asarray(forward(theirs, x)), rtol=1e-5, atol=1e-5)
 
 
+def _used_ops(graph):
+    """The ops the graph's outputs depend on (grappler prunes the rest)."""
+    used, pending = set(), [tensor.op for tensor in graph.outputs]
+    while pending:
+        op = pending.pop()
+        if op not in used:
+            used.add(op)
+            pending.extend(tensor.op for tensor in op.inputs)
+    return used
+
+
+@pytest.mark.parametrize("onednn", [False, True])
+def test_zero_padded_depthwise_conv_pads_inside_the_op_only_without_onednn(monkeypatch, onednn):
+    """Without oneDNN (Eigen), BN(depthwise(pad(x), 'valid')) runs as FusedBatchNormV3(depthwise(x, EXPLICIT)):
+    Eigen's Pad is a slow separate pass. Not folded (EXPLICIT + BiasAdd aborts under oneDNN, and the graph may be
+    exported and served with it on). With oneDNN on, the Pad stays and the BN folds into the VALID conv."""
+    from keras_resfamily.layers import batch_norm
+
+    monkeypatch.setattr(batch_norm, "runs_on_eigen_cpu_kernels", lambda: not onednn)
+    (ours, theirs), conv = _pair(), _depthwise_conv(2, "valid")
+    pad = keras.layers.ZeroPadding2D(1)
+    x = RNG.normal(size=(2, 9, 9, 3)).astype("float32") * 3.0
+    forward = tf.function(lambda x: ours(conv(pad(x)), training=False))
+    used = _used_ops(forward.get_concrete_function(tf.TensorSpec(x.shape, x.dtype)).graph)
+    convs = [op for op in used if op.type == "DepthwiseConv2dNative"]
+    assert len(convs) == 1
+    if onednn:
+        assert "Pad" in {op.type for op in used} and convs[0].get_attr("padding") == b"VALID"
+        assert "BiasAdd" in {op.type for op in used}
+    else:
+        assert "Pad" not in {op.type for op in used} and convs[0].get_attr("padding") == b"EXPLICIT"
+        assert convs[0].get_attr("explicit_paddings") == [0, 0, 1, 1, 1, 1, 0, 0]
+        assert "FusedBatchNormV3" in {op.type for op in used}
+    np.testing.assert_allclose(np.asarray(forward(x)), np.asarray(theirs(conv(pad(x)), training=False)),
+                               rtol=1e-5, atol=1e-5)
+
+    # A frozen BN (fine-tuning): the conv's kernel gets Keras' gradient through the explicitly padded op.
+    ours.trainable = theirs.trainable = False
+
+    @tf.function
+    def gradients(norm):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.square(norm(conv(pad(x)), training=True)))
+        return loss, tape.gradient(loss, conv.kernel)
+
+    (loss, grad), (expected_loss, expected_grad) = gradients(ours), gradients(theirs)
+    np.testing.assert_allclose(float(loss), float(expected_loss), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(grad), np.asarray(expected_grad), rtol=1e-4, atol=1e-4)
+
+
 def test_training_and_frozen_layers_behave_as_keras():
     ours, theirs = _pair()
     x = RNG.normal(size=(4, 5, 7, 6)).astype("float32")

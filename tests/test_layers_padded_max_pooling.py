@@ -52,3 +52,57 @@ def test_config_round_trip_and_float16():
     outputs = restored(RNG.normal(size=(1, 9, 10, 4)).astype("float32"))
     assert keras.backend.standardize_dtype(outputs.dtype) == "float16" and outputs.shape == (1, 4, 5, 4)
     assert np.all(np.isfinite(np.asarray(outputs)))
+
+
+@pytest.mark.parametrize("padding, ceil_mode", [(1, False), (0, True), (1, True)])
+@pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
+@pytest.mark.parametrize("onednn", [False, True])
+def test_without_onednn_tensorflow_pads_inside_the_pool_op(monkeypatch, padding, ceil_mode, dtype, onednn):
+    """TensorFlow without oneDNN (Eigen's kernels): one MaxPool op with EXPLICIT padding, no separate -inf PadV2
+    pass (which cost as much as the pool itself); with oneDNN the pad stays. Outputs and gradients equal either way."""
+    tf = pytest.importorskip("tensorflow")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("TensorFlow backend only")
+    from keras_resfamily.layers import padded_max_pooling
+
+    monkeypatch.setattr(padded_max_pooling, "runs_on_eigen_cpu_kernels", lambda: not onednn)
+    layer = PaddedMaxPooling2D(3, 2, padding, ceil_mode=ceil_mode, dtype=dtype)
+    x = tf.constant(RNG.normal(size=(2, 14, 13, 3)), dtype)
+    extra = 1 if ceil_mode else 0
+    pads = [[0, 0], [padding, padding + extra], [padding, padding + extra], [0, 0]]
+
+    def padded_form(x):
+        return tf.nn.max_pool2d(tf.pad(x, pads, constant_values=float("-inf")), 3, 2, "VALID")
+
+    def outputs_and_gradients(pool):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = pool(x)
+            loss = tf.reduce_sum(tf.cast(y, "float32") ** 2)
+        return y, tape.gradient(loss, x)
+
+    graph = tf.function(layer).get_concrete_function(tf.TensorSpec(x.shape, dtype)).graph
+    pool_ops = [op for op in graph.get_operations() if "Pool" in op.type or "Pad" in op.type]
+    assert [op.type for op in pool_ops] == (["PadV2", "MaxPool"] if onednn else ["MaxPool"])
+    assert pool_ops[-1].get_attr("padding") == (b"VALID" if onednn else b"EXPLICIT")
+    (y, grad), (expected_y, expected_grad) = outputs_and_gradients(layer), outputs_and_gradients(padded_form)
+    np.testing.assert_array_equal(np.asarray(tf.cast(y, "float32")), np.asarray(tf.cast(expected_y, "float32")))
+    np.testing.assert_array_equal(np.asarray(tf.cast(grad, "float32")), np.asarray(tf.cast(expected_grad, "float32")))
+
+
+def test_xla_compiled_pool_keeps_the_pad(monkeypatch):
+    """XLA compiles no pooling with EXPLICIT padding ("XLA does not support pooling ops with explicit padding"):
+    inside a jit-compiled function the pad stays even where the Eigen kernels would get the explicit form."""
+    tf = pytest.importorskip("tensorflow")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("TensorFlow backend only")
+    from keras_resfamily.layers import utils
+
+    monkeypatch.setattr(utils, "tensorflow_onednn_enabled", lambda: False)
+    layer = PaddedMaxPooling2D(3, 2, 1)
+    x = tf.constant(RNG.normal(size=(1, 9, 8, 2)), "float32")
+    for jit_compile, pad in ((False, []), (True, ["PadV2"])):
+        forward = tf.function(layer, jit_compile=jit_compile)
+        graph = forward.get_concrete_function(tf.TensorSpec(x.shape, x.dtype)).graph
+        assert [op.type for op in graph.get_operations() if "Pad" in op.type] == pad
+        np.testing.assert_array_equal(np.asarray(forward(x)), np.asarray(layer(x)))

@@ -4,6 +4,8 @@ with the convolution before it."""
 
 import keras
 
+from keras_resfamily.layers.utils import runs_on_eigen_cpu_kernels
+
 # Input dtypes of the fused path. bfloat16 (mixed_bfloat16): the op normalises in float32 and rounds once to
 # bfloat16, as Keras' layer does after casting its input to float32.
 FUSED_DTYPES = ("float32", "bfloat16")
@@ -26,6 +28,8 @@ class BatchNorm(keras.layers.BatchNormalization):
     from a `DepthwiseConv2dNative` op this layer folds itself into that op instead: the same convolution with
     the kernel scaled per channel, then a bias add (which oneDNN fuses, with the activation after it, into
     the convolution). The layer's weights stay what they are; the scaled kernel is computed in the graph.
+    Without oneDNN (TF_ENABLE_ONEDNN_OPTS=0, the default on AVX2 CPUs) a zero `Pad` before that conv moves into
+    the conv instead (see `_after_depthwise_conv`).
     """
 
     def call(self, inputs, training=None, mask=None):
@@ -33,9 +37,10 @@ class BatchNorm(keras.layers.BatchNormalization):
             return super().call(inputs, training=training, mask=mask)
         import tensorflow as tf
 
-        folded = self._folded_into_depthwise_conv(tf, inputs)
-        if folded is not None:
-            return folded
+        after_conv = self._after_depthwise_conv(tf, inputs)
+        return self._fused_op(tf, inputs) if after_conv is None else after_conv
+
+    def _fused_op(self, tf, inputs):
         outputs, *_ = tf.raw_ops.FusedBatchNormV3(
             x=inputs, scale=self.gamma if self.scale else tf.ones_like(self.moving_mean),
             offset=self.beta if self.center else tf.zeros_like(self.moving_mean),
@@ -43,10 +48,15 @@ class BatchNorm(keras.layers.BatchNormalization):
             is_training=False)
         return outputs
 
-    def _folded_into_depthwise_conv(self, tf, inputs):
-        """`DepthwiseConv2dNative(x, kernel * scale) + offset` when `inputs` is that op's output in a float32 graph,
-        else None. Not for EXPLICIT padding: oneDNN's graph rewrite of a depthwise conv with explicit padding and
-        a bias add aborts the process (TensorFlow 2.21)."""
+    def _after_depthwise_conv(self, tf, inputs):
+        """When `inputs` is a `DepthwiseConv2dNative` op's output in a float32 graph, this layer and that op as one
+        faster form (None otherwise):
+        - oneDNN on: `DepthwiseConv2dNative(x, kernel * scale) + offset`, which oneDNN fuses with the activation.
+        - oneDNN off, the conv's input zero-padded by a `Pad` op: the conv pads inside (EXPLICIT), then the fused
+          op. Eigen's Pad is a slow pass of its own (MobileNetV2 batch 8: 1.28x with it gone).
+        Never EXPLICIT padding with a bias add: oneDNN's rewrite of that pair aborts the process (TensorFlow
+        2.21), and a graph traced here may be served where oneDNN is on.
+        """
         if tf.executing_eagerly() or self.compute_dtype != "float32":
             return None
         conv = inputs.op
@@ -54,6 +64,12 @@ class BatchNorm(keras.layers.BatchNormalization):
                 or conv.get_attr("data_format") != b"NHWC"):
             return None
         x, kernel = conv.inputs
+        attributes = dict(strides=conv.get_attr("strides"), data_format="NHWC", dilations=conv.get_attr("dilations"))
+        explicit_paddings = _zero_paddings(tf, x.op) if runs_on_eigen_cpu_kernels() else None
+        if explicit_paddings:
+            return self._fused_op(tf, tf.raw_ops.DepthwiseConv2dNative(
+                input=x.op.inputs[0], filter=kernel, padding="EXPLICIT", explicit_paddings=explicit_paddings,
+                **attributes))
         scale = tf.math.rsqrt(self.moving_variance + self.epsilon)
         if self.scale:
             scale *= self.gamma
@@ -61,8 +77,8 @@ class BatchNorm(keras.layers.BatchNormalization):
         if self.center:
             offset += self.beta
         outputs = tf.raw_ops.DepthwiseConv2dNative(
-            input=x, filter=kernel * tf.reshape(scale, kernel.shape[2:]), strides=conv.get_attr("strides"),
-            padding=conv.get_attr("padding"), data_format="NHWC", dilations=conv.get_attr("dilations"))
+            input=x, filter=kernel * tf.reshape(scale, kernel.shape[2:]), padding=conv.get_attr("padding"),
+            **attributes)
         return tf.nn.bias_add(outputs, offset)
 
     def _runs_fused(self, inputs, training, mask):
@@ -70,3 +86,14 @@ class BatchNorm(keras.layers.BatchNormalization):
                 and not self.renorm and len(inputs.shape) == 4 and self.axis in (-1, 3)
                 and keras.backend.standardize_dtype(inputs.dtype) == self.compute_dtype in FUSED_DTYPES
                 and self.variable_dtype == "float32")
+
+
+def _zero_paddings(tf, op):
+    """DepthwiseConv2dNative's `explicit_paddings` for `op` when it is a `Pad` (zeros) of height and width only
+    with constant paddings, else None."""
+    if op.type != "Pad":
+        return None
+    paddings = tf.get_static_value(op.inputs[1])
+    if paddings is None or paddings.shape != (4, 2) or paddings[0].any() or paddings[3].any():
+        return None
+    return [int(p) for p in paddings.reshape(-1)]

@@ -5,6 +5,8 @@ import functools
 import keras
 from keras import ops
 
+from keras_resfamily.layers.utils import tensorflow_onednn_enabled
+
 KERAS = "keras"  # Keras' own grouped op
 TF_DIRECT = "tf_direct"  # tf.nn.convolution with the grouped kernel, no XLA
 PER_GROUP = "per_group"  # one ordinary convolution per group, concatenated
@@ -20,13 +22,8 @@ def _tf_cpu_has_grouped_gradients(dtype):
     """
     import tensorflow as tf
 
-    try:  # private, but it spares the probe's error log where oneDNN is plainly off
-        from tensorflow.python.util import _pywrap_util_port
-
-        if not _pywrap_util_port.IsMklEnabled():
-            return False
-    except (ImportError, AttributeError):
-        pass
+    if tensorflow_onednn_enabled() is False:  # spares the probe's error log where oneDNN is plainly off
+        return False
     # init_scope: run eagerly even when first called while tracing (it also pauses gradient tapes,
     # so the two gradient ops are called directly).
     with tf.init_scope():

@@ -1,5 +1,7 @@
 """Small numeric helpers shared by the layers."""
 
+import functools
+
 import keras
 from keras import ops
 
@@ -41,3 +43,34 @@ def make_divisible(value, divisor=8, min_value=None, round_limit=0.9):
 def float32_spatial_mean(x):
     """Mean over H, W (NHWC) accumulated in float32: a float16 sum over a feature map overflows."""
     return ops.mean(ops.cast(x, "float32"), axis=(1, 2))
+
+
+@functools.lru_cache(maxsize=None)
+def tensorflow_onednn_enabled():
+    """Whether TensorFlow runs its oneDNN kernels and graph rewrites in this process (TF_ENABLE_ONEDNN_OPTS, else
+    on by default only on x86 CPUs with AVX512_VNNI / AVX512_BF16 / AMX); None where TensorFlow does not say.
+
+    Layers that pick a graph form by it pick one that is correct, and safe, with either setting: a SavedModel
+    traced with one runs where the other is on.
+    """
+    try:  # private, and stable since TensorFlow 2.5
+        from tensorflow.python.util import _pywrap_util_port
+
+        return bool(_pywrap_util_port.IsMklEnabled())
+    except (ImportError, AttributeError):
+        return None
+
+
+def runs_on_eigen_cpu_kernels():
+    """Whether the TensorFlow ops created now will run one by one on TensorFlow's own (Eigen) CPU kernels: oneDNN
+    off, no GPU visible, and not inside an XLA-compiled function. Layers pick graph forms only those kernels run
+    faster by it (a pad moved into the op, which XLA cannot compile for pooling); both forms are exact.
+    """
+    if tensorflow_onednn_enabled() is not False:
+        return False
+    import tensorflow as tf
+    from tensorflow.python.framework import ops
+    from tensorflow.python.ops import control_flow_util
+
+    return not tf.config.list_logical_devices("GPU") and not control_flow_util.GraphOrParentsInXlaContext(
+        ops.get_default_graph())
