@@ -200,16 +200,17 @@ def test_features_are_the_last_map_of_every_stride_and_match_the_pooled_head():
 
 
 @pytest.mark.parametrize("name", ["MobileNetV2", "MobileNetV3Small", "EfficientNetB0"])  # padding: symmetric, both
-@pytest.mark.parametrize("onednn", [True, False])  # the form BatchNorm picks: fold, or pad inside the conv (Eigen)
-def test_graph_forward_folds_the_depthwise_norms_and_equals_eager(monkeypatch, name, onednn):
-    """In a graph, every BN after a depthwise conv runs inside it (`BatchNorm`), except, without oneDNN, after a
-    zero-padded one, whose pad moves into the conv instead; eager runs each layer as it is. Both agree with
-    random BN statistics."""
+@pytest.mark.parametrize("kernels", ["onednn", "eigen", "onednn_avx2"])  # which forms BatchNorm picks
+def test_graph_forward_folds_the_norms_after_convs_and_equals_eager(monkeypatch, name, kernels):
+    """In a graph, every BN after a depthwise conv runs inside it (`BatchNorm`), except, on Eigen's kernels,
+    after a zero-padded one, whose pad moves into the conv instead; on oneDNN below AVX-512 BNs after Conv2Ds fold
+    too. Eager runs each layer as it is. All agree with random BN statistics."""
     import tensorflow as tf
 
     from keras_resfamily.layers import batch_norm
 
-    monkeypatch.setattr(batch_norm, "runs_on_eigen_cpu_kernels", lambda: not onednn)
+    monkeypatch.setattr(batch_norm, "runs_on_eigen_cpu_kernels", lambda: kernels == "eigen")
+    monkeypatch.setattr(batch_norm, "runs_on_onednn_avx2_kernels", lambda: kernels == "onednn_avx2")
     model = kr.create_model(name, input_shape=(64, 64, 3), classifier_activation=None)
     for variable in model.weights:
         kind = variable.path.rsplit("/", 1)[-1]
@@ -220,15 +221,17 @@ def test_graph_forward_folds_the_depthwise_norms_and_equals_eager(monkeypatch, n
     images = RNG.normal(size=(2, 64, 64, 3)).astype("float32")
     forward = tf.function(lambda x: model(x, training=False))
     graph = forward.get_concrete_function(tf.TensorSpec(images.shape, "float32")).graph
-    norms = sum(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
-    depthwise = [layer.name for layer in model.layers if isinstance(layer, keras.layers.DepthwiseConv2D)]
+    producers = [layer._inbound_nodes[0].input_tensors[0]._keras_history.operation for layer in model.layers
+                 if isinstance(layer, keras.layers.BatchNormalization)]
+    depthwise = [layer.name for layer in producers if isinstance(layer, keras.layers.DepthwiseConv2D)]
+    after_conv2d = sum(isinstance(layer, keras.layers.Conv2D) for layer in producers)
     padded = [name for name in depthwise if any(layer.name == f"{name}-pad" for layer in model.layers)]
-    assert (len(padded) > 0) == (name == "MobileNetV2")
-    fused = norms - len(depthwise) + (0 if onednn else len(padded))
+    assert (len(padded) > 0) == (name == "MobileNetV2") and after_conv2d > 0
+    fused = len(producers) - len(depthwise) + {"onednn": 0, "eigen": len(padded), "onednn_avx2": -after_conv2d}[kernels]
     assert sum(op.type == "FusedBatchNormV3" for op in graph.get_operations()) == fused
     explicit = sum(op.type == "DepthwiseConv2dNative" and op.get_attr("padding") == b"EXPLICIT"
                    for op in graph.get_operations())
-    assert explicit == (0 if onednn else len(padded))
+    assert explicit == (len(padded) if kernels == "eigen" else 0)
     expected = np.asarray(model(images, training=False))
     np.testing.assert_allclose(np.asarray(forward(images)), expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
 

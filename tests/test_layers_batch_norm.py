@@ -150,6 +150,55 @@ def test_zero_padded_depthwise_conv_pads_inside_the_op_only_without_onednn(monke
     np.testing.assert_allclose(np.asarray(grad), np.asarray(expected_grad), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("avx2", [True, False])
+def test_on_onednn_avx2_kernels_a_conv_norm_folds_into_the_conv(monkeypatch, avx2):
+    """oneDNN below AVX-512 runs Conv2D fused with FusedBatchNorm 7-14x slower at batch 1 than with a bias: there
+    BN(conv(x)) runs as conv(x, kernel * scale) + offset. Elsewhere grappler's Conv2D + FusedBatchNorm stays."""
+    from keras_resfamily.layers import batch_norm
+
+    monkeypatch.setattr(batch_norm, "runs_on_onednn_avx2_kernels", lambda: avx2)
+    ours, theirs = _pair()
+    conv = keras.layers.Conv2D(6, 3, strides=2, padding="same", use_bias=False)
+    conv.build((None, 9, 9, 3))
+    conv.kernel.assign(RNG.normal(size=conv.kernel.shape).astype("float32"))
+    x = RNG.normal(size=(2, 9, 9, 3)).astype("float32") * 3.0
+    forward = tf.function(lambda x: ours(conv(x), training=False))
+    used = {op.type for op in _used_ops(forward.get_concrete_function(tf.TensorSpec(x.shape, x.dtype)).graph)}
+    assert ("FusedBatchNormV3" in used) != avx2 and ("BiasAdd" in used) == avx2
+    np.testing.assert_allclose(np.asarray(forward(x)), np.asarray(theirs(conv(x), training=False)), rtol=1e-5,
+                               atol=1e-5)
+
+    ours.trainable = theirs.trainable = False  # a frozen BN: the conv's kernel gets Keras' gradient
+
+    @tf.function
+    def gradients(norm):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.square(norm(conv(x), training=True)))
+        return loss, tape.gradient(loss, conv.kernel)
+
+    (loss, grad), (expected_loss, expected_grad) = gradients(ours), gradients(theirs)
+    np.testing.assert_allclose(float(loss), float(expected_loss), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(grad), np.asarray(expected_grad), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("cap, flags, below", [
+    ("", {"avx2", "fma"}, True), ("", {"avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq"}, False),
+    ("AVX2", {"avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq"}, True), ("", None, False),
+    ("avx512_core", {"avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq"}, False)])
+def test_onednn_below_avx512_reads_the_cpu_and_the_isa_cap(monkeypatch, cap, flags, below):
+    from keras_resfamily.layers import utils
+
+    monkeypatch.setattr(utils, "tensorflow_onednn_enabled", lambda: True)
+    monkeypatch.setattr(utils, "cpu_flags", lambda: flags)
+    monkeypatch.setattr(utils.platform, "machine", lambda: "x86_64")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+    utils.onednn_below_avx512.cache_clear()
+    try:
+        assert utils.onednn_below_avx512() is below
+    finally:
+        utils.onednn_below_avx512.cache_clear()
+
+
 def test_training_and_frozen_layers_behave_as_keras():
     ours, theirs = _pair()
     x = RNG.normal(size=(4, 5, 7, 6)).astype("float32")

@@ -4,7 +4,7 @@ with the convolution before it."""
 
 import keras
 
-from keras_resfamily.layers.utils import runs_on_eigen_cpu_kernels
+from keras_resfamily.layers.utils import runs_on_eigen_cpu_kernels, runs_on_onednn_avx2_kernels
 
 # Input dtypes of the fused path. bfloat16 (mixed_bfloat16): the op normalises in float32 and rounds once to
 # bfloat16, as Keras' layer does after casting its input to float32.
@@ -29,7 +29,7 @@ class BatchNorm(keras.layers.BatchNormalization):
     the kernel scaled per channel, then a bias add (which oneDNN fuses, with the activation after it, into
     the convolution). The layer's weights stay what they are; the scaled kernel is computed in the graph.
     Without oneDNN (TF_ENABLE_ONEDNN_OPTS=0, the default on AVX2 CPUs) a zero `Pad` before that conv moves into
-    the conv instead (see `_after_depthwise_conv`).
+    the conv instead; with oneDNN below AVX-512 a Conv2D + BN folds too (see `_after_conv`).
     """
 
     def call(self, inputs, training=None, mask=None):
@@ -37,7 +37,7 @@ class BatchNorm(keras.layers.BatchNormalization):
             return super().call(inputs, training=training, mask=mask)
         import tensorflow as tf
 
-        after_conv = self._after_depthwise_conv(tf, inputs)
+        after_conv = self._after_conv(tf, inputs)
         return self._fused_op(tf, inputs) if after_conv is None else after_conv
 
     def _fused_op(self, tf, inputs):
@@ -48,38 +48,54 @@ class BatchNorm(keras.layers.BatchNormalization):
             is_training=False)
         return outputs
 
-    def _after_depthwise_conv(self, tf, inputs):
-        """When `inputs` is a `DepthwiseConv2dNative` op's output in a float32 graph, this layer and that op as one
-        faster form (None otherwise):
-        - oneDNN on: `DepthwiseConv2dNative(x, kernel * scale) + offset`, which oneDNN fuses with the activation.
-        - oneDNN off, the conv's input zero-padded by a `Pad` op: the conv pads inside (EXPLICIT), then the fused
-          op. Eigen's Pad is a slow pass of its own (MobileNetV2 batch 8: 1.28x with it gone).
+    def _after_conv(self, tf, inputs):
+        """When `inputs` is a convolution op's output in a float32 graph, this layer and that op as one faster form
+        (None otherwise: the fused op, which grappler fuses into a Conv2D before it):
+        - after a DepthwiseConv2dNative, oneDNN on: `DepthwiseConv2dNative(x, kernel * scale) + offset`, which
+          oneDNN fuses with the activation; grappler fuses no BN into a depthwise conv.
+        - after a DepthwiseConv2dNative whose input a `Pad` op zero-pads, Eigen's kernels (oneDNN off): the conv
+          pads inside (EXPLICIT), then the fused op. Eigen's Pad is a slow pass of its own (MobileNetV2 batch 8:
+          1.23-1.28x with it gone).
+        - after a Conv2D, oneDNN below AVX-512: `Conv2D(x, kernel * scale) + offset`. There oneDNN's Conv2D fused
+          with a FusedBatchNorm runs 7-14x slower at batch 1 (ResNet50 1.3 against 10.1 img/s); with AVX-512
+          the fold is slower than that fusion (0.81-0.91x at batch 1), so it stays.
         Never EXPLICIT padding with a bias add: oneDNN's rewrite of that pair aborts the process (TensorFlow
         2.21), and a graph traced here may be served where oneDNN is on.
         """
         if tf.executing_eagerly() or self.compute_dtype != "float32":
             return None
         conv = inputs.op
-        if (conv.type != "DepthwiseConv2dNative" or conv.get_attr("padding") == b"EXPLICIT"
+        if (conv.type not in ("DepthwiseConv2dNative", "Conv2D") or conv.get_attr("padding") == b"EXPLICIT"
                 or conv.get_attr("data_format") != b"NHWC"):
             return None
         x, kernel = conv.inputs
         attributes = dict(strides=conv.get_attr("strides"), data_format="NHWC", dilations=conv.get_attr("dilations"))
+        if conv.type == "Conv2D":
+            if not runs_on_onednn_avx2_kernels():
+                return None
+            scale, offset = self._scale_and_offset(tf)
+            outputs = tf.raw_ops.Conv2D(input=x, filter=kernel * scale, padding=conv.get_attr("padding"), **attributes)
+            return tf.nn.bias_add(outputs, offset)
         explicit_paddings = _zero_paddings(tf, x.op) if runs_on_eigen_cpu_kernels() else None
         if explicit_paddings:
             return self._fused_op(tf, tf.raw_ops.DepthwiseConv2dNative(
                 input=x.op.inputs[0], filter=kernel, padding="EXPLICIT", explicit_paddings=explicit_paddings,
                 **attributes))
+        scale, offset = self._scale_and_offset(tf)
+        outputs = tf.raw_ops.DepthwiseConv2dNative(
+            input=x, filter=kernel * tf.reshape(scale, kernel.shape[2:]), padding=conv.get_attr("padding"),
+            **attributes)
+        return tf.nn.bias_add(outputs, offset)
+
+    def _scale_and_offset(self, tf):
+        """The per-channel affine map this layer computes in inference: x * scale + offset."""
         scale = tf.math.rsqrt(self.moving_variance + self.epsilon)
         if self.scale:
             scale *= self.gamma
         offset = -self.moving_mean * scale
         if self.center:
             offset += self.beta
-        outputs = tf.raw_ops.DepthwiseConv2dNative(
-            input=x, filter=kernel * tf.reshape(scale, kernel.shape[2:]), padding=conv.get_attr("padding"),
-            **attributes)
-        return tf.nn.bias_add(outputs, offset)
+        return scale, offset
 
     def _runs_fused(self, inputs, training, mask):
         return (keras.backend.backend() == "tensorflow" and not (training and self.trainable) and mask is None
