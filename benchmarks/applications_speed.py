@@ -174,7 +174,7 @@ def setup_lines(args, threads, worker):
                    platform.processor())
     flags = next((line.split(":", 1)[1].split() for line in lscpu.splitlines() if line.startswith("Flags")), [])
     isa = ", ".join(flag for flag in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if flag in flags) or "unknown"
-    from keras_resfamily.layers.utils import tensorflow_onednn_enabled
+    from keras_resfamily.layers.cpu_kernels import tensorflow_onednn_enabled
 
     onednn = {True: "on", False: "off", None: "unknown"}[tensorflow_onednn_enabled()]
     versions = f"TensorFlow {tf.__version__}, Keras {keras.__version__}"

@@ -186,17 +186,17 @@ def test_on_onednn_avx2_kernels_a_conv_norm_folds_into_the_conv(monkeypatch, avx
     ("AVX2", {"avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq"}, True), ("", None, False),
     ("avx512_core", {"avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq"}, False)])
 def test_onednn_below_avx512_reads_the_cpu_and_the_isa_cap(monkeypatch, cap, flags, below):
-    from keras_resfamily.layers import utils
+    from keras_resfamily.layers import cpu_kernels
 
-    monkeypatch.setattr(utils, "tensorflow_onednn_enabled", lambda: True)
-    monkeypatch.setattr(utils, "cpu_flags", lambda: flags)
-    monkeypatch.setattr(utils.platform, "machine", lambda: "x86_64")
+    monkeypatch.setattr(cpu_kernels, "tensorflow_onednn_enabled", lambda: True)
+    monkeypatch.setattr(cpu_kernels, "cpu_flags", lambda: flags)
+    monkeypatch.setattr(cpu_kernels.platform, "machine", lambda: "x86_64")
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
-    utils.onednn_below_avx512.cache_clear()
+    cpu_kernels.onednn_below_avx512.cache_clear()
     try:
-        assert utils.onednn_below_avx512() is below
+        assert cpu_kernels.onednn_below_avx512() is below
     finally:
-        utils.onednn_below_avx512.cache_clear()
+        cpu_kernels.onednn_below_avx512.cache_clear()
 
 
 def test_training_and_frozen_layers_behave_as_keras():

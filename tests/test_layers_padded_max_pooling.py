@@ -96,9 +96,9 @@ def test_xla_compiled_pool_keeps_the_pad(monkeypatch):
     tf = pytest.importorskip("tensorflow")
     if keras.backend.backend() != "tensorflow":
         pytest.skip("TensorFlow backend only")
-    from keras_resfamily.layers import utils
+    from keras_resfamily.layers import cpu_kernels
 
-    monkeypatch.setattr(utils, "tensorflow_onednn_enabled", lambda: False)
+    monkeypatch.setattr(cpu_kernels, "tensorflow_onednn_enabled", lambda: False)
     layer = PaddedMaxPooling2D(3, 2, 1)
     x = tf.constant(RNG.normal(size=(1, 9, 8, 2)), "float32")
     for jit_compile, pad in ((False, []), (True, ["PadV2"])):

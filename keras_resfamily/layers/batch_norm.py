@@ -4,7 +4,7 @@ with the convolution before it."""
 
 import keras
 
-from keras_resfamily.layers.utils import runs_on_eigen_cpu_kernels, runs_on_onednn_avx2_kernels
+from keras_resfamily.layers.cpu_kernels import runs_on_eigen_cpu_kernels, runs_on_onednn_avx2_kernels
 
 # Input dtypes of the fused path. bfloat16 (mixed_bfloat16): the op normalises in float32 and rounds once to
 # bfloat16, as Keras' layer does after casting its input to float32.

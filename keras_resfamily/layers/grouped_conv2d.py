@@ -5,7 +5,7 @@ import functools
 import keras
 from keras import ops
 
-from keras_resfamily.layers.utils import tensorflow_onednn_enabled
+from keras_resfamily.layers.cpu_kernels import tensorflow_onednn_enabled
 
 KERAS = "keras"  # Keras' own grouped op
 TF_DIRECT = "tf_direct"  # tf.nn.convolution with the grouped kernel, no XLA

@@ -5,7 +5,7 @@ import math
 import keras
 from keras import ops
 
-from keras_resfamily.layers.utils import runs_on_eigen_cpu_kernels
+from keras_resfamily.layers.cpu_kernels import runs_on_eigen_cpu_kernels
 
 
 def pooled_size(size, pool_size, strides, padding, ceil_mode):
