@@ -5,6 +5,7 @@ import pytest
 import tensorflow as tf
 
 import keras
+from keras_resfamily.bench.macs import _ops_the_outputs_use as used_ops  # what grappler keeps
 from keras_resfamily.layers import BatchNorm
 from layer_contract import check_layer_contract
 
@@ -66,21 +67,26 @@ def test_graph_inference_after_a_depthwise_conv_folds_into_it_and_equals_keras(s
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-5)
 
 
-def test_graph_frozen_norm_after_a_depthwise_conv_trains_the_conv_as_keras():
-    """A frozen BN (fine-tuning) folds too: the conv's kernel gets Keras' gradient through the scaled kernel."""
-    (ours, theirs), conv = _pair(), _depthwise_conv(1, "same")
+def _assert_frozen_norm_trains_the_conv_as_keras(ours, theirs, conv, x, pad=lambda x: x):
+    """A frozen BN (fine-tuning) in a graph: loss and the conv's kernel gradient through `ours(conv(pad(x)))`
+    equal Keras' layer's."""
     ours.trainable = theirs.trainable = False
-    x = RNG.normal(size=(2, 9, 9, 3)).astype("float32")
 
     @tf.function
     def gradients(norm):
         with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(tf.square(norm(conv(x), training=True)))
+            loss = tf.reduce_sum(tf.square(norm(conv(pad(x)), training=True)))
         return loss, tape.gradient(loss, conv.kernel)
 
     (loss, grad), (expected_loss, expected_grad) = gradients(ours), gradients(theirs)
     np.testing.assert_allclose(float(loss), float(expected_loss), rtol=1e-5)
     np.testing.assert_allclose(np.asarray(grad), np.asarray(expected_grad), rtol=1e-4, atol=1e-4)
+
+
+def test_graph_frozen_norm_after_a_depthwise_conv_trains_the_conv_as_keras():
+    """A frozen BN (fine-tuning) folds too: the conv's kernel gets Keras' gradient through the scaled kernel."""
+    (ours, theirs), conv = _pair(), _depthwise_conv(1, "same")
+    _assert_frozen_norm_trains_the_conv_as_keras(ours, theirs, conv, RNG.normal(size=(2, 9, 9, 3)).astype("float32"))
 
 
 def test_explicitly_padded_depthwise_conv_keeps_the_fused_norm():
@@ -100,17 +106,6 @@ def test_explicitly_padded_depthwise_conv_keeps_the_fused_norm():
                                np.asarray(forward(theirs, x)), rtol=1e-5, atol=1e-5)
 
 
-def _used_ops(graph):
-    """The ops the graph's outputs depend on (grappler prunes the rest)."""
-    used, pending = set(), [tensor.op for tensor in graph.outputs]
-    while pending:
-        op = pending.pop()
-        if op not in used:
-            used.add(op)
-            pending.extend(tensor.op for tensor in op.inputs)
-    return used
-
-
 @pytest.mark.parametrize("onednn", [False, True])
 def test_zero_padded_depthwise_conv_pads_inside_the_op_only_without_onednn(monkeypatch, onednn):
     """Without oneDNN (Eigen), BN(depthwise(pad(x), 'valid')) runs as FusedBatchNormV3(depthwise(x, EXPLICIT)):
@@ -123,7 +118,7 @@ def test_zero_padded_depthwise_conv_pads_inside_the_op_only_without_onednn(monke
     pad = keras.layers.ZeroPadding2D(1)
     x = RNG.normal(size=(2, 9, 9, 3)).astype("float32") * 3.0
     forward = tf.function(lambda x: ours(conv(pad(x)), training=False))
-    used = _used_ops(forward.get_concrete_function(tf.TensorSpec(x.shape, x.dtype)).graph)
+    used = used_ops(forward.get_concrete_function(tf.TensorSpec(x.shape, x.dtype)).graph)
     convs = [op for op in used if op.type == "DepthwiseConv2dNative"]
     assert len(convs) == 1
     if onednn:
@@ -137,17 +132,7 @@ def test_zero_padded_depthwise_conv_pads_inside_the_op_only_without_onednn(monke
                                rtol=1e-5, atol=1e-5)
 
     # A frozen BN (fine-tuning): the conv's kernel gets Keras' gradient through the explicitly padded op.
-    ours.trainable = theirs.trainable = False
-
-    @tf.function
-    def gradients(norm):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(tf.square(norm(conv(pad(x)), training=True)))
-        return loss, tape.gradient(loss, conv.kernel)
-
-    (loss, grad), (expected_loss, expected_grad) = gradients(ours), gradients(theirs)
-    np.testing.assert_allclose(float(loss), float(expected_loss), rtol=1e-5)
-    np.testing.assert_allclose(np.asarray(grad), np.asarray(expected_grad), rtol=1e-4, atol=1e-4)
+    _assert_frozen_norm_trains_the_conv_as_keras(ours, theirs, conv, x, pad)
 
 
 @pytest.mark.parametrize("avx2", [True, False])
@@ -163,22 +148,12 @@ def test_on_onednn_avx2_kernels_a_conv_norm_folds_into_the_conv(monkeypatch, avx
     conv.kernel.assign(RNG.normal(size=conv.kernel.shape).astype("float32"))
     x = RNG.normal(size=(2, 9, 9, 3)).astype("float32") * 3.0
     forward = tf.function(lambda x: ours(conv(x), training=False))
-    used = {op.type for op in _used_ops(forward.get_concrete_function(tf.TensorSpec(x.shape, x.dtype)).graph)}
+    used = {op.type for op in used_ops(forward.get_concrete_function(tf.TensorSpec(x.shape, x.dtype)).graph)}
     assert ("FusedBatchNormV3" in used) != avx2 and ("BiasAdd" in used) == avx2
     np.testing.assert_allclose(np.asarray(forward(x)), np.asarray(theirs(conv(x), training=False)), rtol=1e-5,
                                atol=1e-5)
 
-    ours.trainable = theirs.trainable = False  # a frozen BN: the conv's kernel gets Keras' gradient
-
-    @tf.function
-    def gradients(norm):
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(tf.square(norm(conv(x), training=True)))
-        return loss, tape.gradient(loss, conv.kernel)
-
-    (loss, grad), (expected_loss, expected_grad) = gradients(ours), gradients(theirs)
-    np.testing.assert_allclose(float(loss), float(expected_loss), rtol=1e-5)
-    np.testing.assert_allclose(np.asarray(grad), np.asarray(expected_grad), rtol=1e-4, atol=1e-4)
+    _assert_frozen_norm_trains_the_conv_as_keras(ours, theirs, conv, x)
 
 
 @pytest.mark.parametrize("cap, flags, below", [
