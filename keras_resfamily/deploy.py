@@ -11,8 +11,8 @@ import numpy as np
 import keras
 
 from keras_resfamily.layers.batch_norm import BatchNorm
-from keras_resfamily.layers.repvgg_block import RepVGGBlock, fold_batch_norm
 from keras_resfamily.layers.cpu_kernels import runs_on_eigen_cpu_kernels
+from keras_resfamily.layers.repvgg_block import RepVGGBlock, fold_batch_norm
 
 FOLDABLE_CONVS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D)
 

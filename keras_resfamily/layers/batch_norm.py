@@ -70,32 +70,27 @@ class BatchNorm(keras.layers.BatchNormalization):
             return None
         x, kernel = conv.inputs
         attributes = dict(strides=conv.get_attr("strides"), data_format="NHWC", dilations=conv.get_attr("dilations"))
-        if conv.type == "Conv2D":
-            if not runs_on_onednn_avx2_kernels():
-                return None
-            scale, offset = self._scale_and_offset(tf)
-            outputs = tf.raw_ops.Conv2D(input=x, filter=kernel * scale, padding=conv.get_attr("padding"), **attributes)
-            return tf.nn.bias_add(outputs, offset)
-        explicit_paddings = _zero_paddings(tf, x.op) if runs_on_eigen_cpu_kernels() else None
-        if explicit_paddings:
-            return self._fused_op(tf, tf.raw_ops.DepthwiseConv2dNative(
-                input=x.op.inputs[0], filter=kernel, padding="EXPLICIT", explicit_paddings=explicit_paddings,
-                **attributes))
-        scale, offset = self._scale_and_offset(tf)
-        outputs = tf.raw_ops.DepthwiseConv2dNative(
-            input=x, filter=kernel * tf.reshape(scale, kernel.shape[2:]), padding=conv.get_attr("padding"),
-            **attributes)
-        return tf.nn.bias_add(outputs, offset)
-
-    def _scale_and_offset(self, tf):
-        """The per-channel affine map this layer computes in inference: x * scale + offset."""
+        depthwise = conv.type == "DepthwiseConv2dNative"
+        if depthwise and runs_on_eigen_cpu_kernels():
+            explicit_paddings = _zero_paddings(tf, x.op)
+            if explicit_paddings:
+                return self._fused_op(tf, tf.raw_ops.DepthwiseConv2dNative(
+                    input=x.op.inputs[0], filter=kernel, padding="EXPLICIT", explicit_paddings=explicit_paddings,
+                    **attributes))
+        elif not depthwise and not runs_on_onednn_avx2_kernels():
+            return None
+        # Folded: the same op with the kernel scaled per output channel ((kh, kw, C, M) depthwise, (kh, kw, in, out)
+        # Conv2D), then the offset as a bias.
         scale = tf.math.rsqrt(self.moving_variance + self.epsilon)
         if self.scale:
             scale *= self.gamma
         offset = -self.moving_mean * scale
         if self.center:
             offset += self.beta
-        return scale, offset
+        per_channel = tf.reshape(scale, kernel.shape[2:] if depthwise else kernel.shape[3:])
+        outputs = getattr(tf.raw_ops, conv.type)(input=x, filter=kernel * per_channel, padding=conv.get_attr("padding"),
+                                                 **attributes)
+        return tf.nn.bias_add(outputs, offset)
 
     def _runs_fused(self, inputs, training, mask):
         return (keras.backend.backend() == "tensorflow" and not (training and self.trainable) and mask is None

@@ -41,4 +41,3 @@ def make_divisible(value, divisor=8, min_value=None, round_limit=0.9):
 def float32_spatial_mean(x):
     """Mean over H, W (NHWC) accumulated in float32: a float16 sum over a feature map overflows."""
     return ops.mean(ops.cast(x, "float32"), axis=(1, 2))
-
