@@ -63,6 +63,22 @@ def test_remat_gives_the_same_gradients_and_moving_statistics():
         np.testing.assert_allclose(actual, expected, rtol=1e-12, atol=1e-12, err_msg=variable.path)
 
 
+def test_dense_layers_take_the_running_concatenation_without_remat():
+    """Inference graph: without remat every ConcatV2 joins two maps (the running concatenation and a layer's new
+    channels: one wide copy per layer, as keras.applications' DenseNets; a concatenation of all earlier maps at
+    once was 1.09x slower for DenseNet121 with oneDNN off); with remat each layer concatenates the list of maps
+    inside its unit. Both compute the same outputs (and, above, the same gradients)."""
+    plain, remat = _pair(TINY, input_shape=(32, 32, 3), classes=3)
+    images = tf.constant(RNG.normal(size=(2, 32, 32, 3)).astype("float32"))
+    inputs = {}
+    for model in (plain, remat):
+        graph = tf.function(lambda x, model=model: model(x, training=False)).get_concrete_function(images).graph
+        inputs[model] = sorted(len(op.inputs) - 1 for op in graph.get_operations() if op.type == "ConcatV2")
+    assert inputs[plain] == [2] * 4  # 2 + 2 dense layers
+    assert inputs[remat] == [2, 2, 3, 3]  # inside layer 2 of each block, and each block's output
+    np.testing.assert_allclose(np.asarray(remat(images)), np.asarray(plain(images)), rtol=1e-6, atol=1e-6)
+
+
 def _fit_one_step(model, images, labels, policy):
     optimizer = keras.optimizers.SGD(0.1)
     if policy == "mixed_float16":
