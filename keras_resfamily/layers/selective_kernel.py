@@ -152,11 +152,10 @@ class SelectiveKernel(keras.layers.Layer):
             self._run_path(x, d, conv, bn, training)
             for x, d, conv, bn in zip(path_inputs, dilations, self.path_convs, self.path_bns)
         ]
-        # Sum of the paths and pooling in float32: float16 sums over a feature map overflow.
-        total = ops.cast(paths[0], "float32")
-        for path in paths[1:]:
-            total = total + ops.cast(path, "float32")
-        fused = ops.cast(float32_spatial_mean(total), self.compute_dtype)
+        # Pooling of each path (in float32: a float16 sum over a feature map overflows), then their sum: the mean
+        # is linear, and summing the small pooled vectors saves a pass over the feature map.
+        pooled = [float32_spatial_mean(path) for path in paths]
+        fused = ops.cast(sum(pooled[1:], pooled[0]), self.compute_dtype)
         hidden = ops.relu(self.attn_bn(self.fc_reduce(fused), training=training))
         logits = ops.reshape(ops.cast(self.fc_select(hidden), "float32"), (-1, self.num_paths, self.filters))
         weights = ops.cast(ops.softmax(logits, axis=1), self.compute_dtype)

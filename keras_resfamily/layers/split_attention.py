@@ -121,8 +121,9 @@ class SplitAttention(keras.layers.Layer):
         x = ops.relu(self.bn0(self.conv(self._pad(inputs)), training=training))
         height, width = ops.shape(x)[1], ops.shape(x)[2]
         splits = ops.reshape(x, (-1, height, width, self.radix, self.filters))
-        # Sum of the splits and pooling in float32: float16 sums over a feature map overflow.
-        gap = float32_spatial_mean(ops.sum(ops.cast(splits, "float32"), axis=3))
+        # Pooling (in float32: a float16 sum over a feature map overflows), then the sum of the pooled splits: the
+        # mean is linear, and summing the small pooled vectors saves a pass over the feature map.
+        gap = ops.sum(ops.reshape(float32_spatial_mean(x), (-1, self.radix, self.filters)), axis=1)
         gap = ops.cast(gap, self.compute_dtype)[:, None, None, :]
         hidden = ops.relu(self.bn1(self.fc1(gap), training=training))
         weights = self._radix_weights(ops.reshape(self.fc2(hidden), (-1, self.filters * self.radix)))
