@@ -6,7 +6,7 @@ import pytest
 import keras
 from keras_resfamily.convert import load_timm_state_dict
 from keras_resfamily.layers import SelectiveKernel
-from layer_contract import check_layer_contract
+from layer_contract import check_layer_contract, strided_slices
 
 RNG = np.random.default_rng(0)
 # (in channels, filters, strides, groups, split_input, kernel sizes)
@@ -69,12 +69,15 @@ def test_input_channels_must_split_into_paths_and_groups():
         SelectiveKernel(8, groups=4, split_input=False)(keras.Input((8, 8, 6)))
 
 
-@pytest.mark.parametrize("strides,pads", [(1, 0), (2, 2)])
+@pytest.mark.parametrize("strides,pads", [(1, 0), (2, 1)])
 def test_pads_explicitly_only_where_same_differs(strides, pads):
-    """PyTorch's symmetric padding is 'same' at stride 1: the conv pads itself there, without a padded copy of
-    the feature map (timm parity at both strides: test_matches_timm_*)."""
+    """PyTorch's symmetric padding is 'same' at stride 1, and at stride 2 for the dilated path, which subsamples
+    first: the conv pads itself there, without a padded copy of the feature map. No strided slice: the path
+    subsamples with a 1x1 pool (timm parity at both strides and with a 7x7 path: test_matches_timm_*)."""
     import tensorflow as tf
 
     layer = SelectiveKernel(16, kernel_size=[3, 5], strides=strides)
     graph = tf.function(lambda x: layer(x, training=False)).get_concrete_function(tf.TensorSpec((2, 8, 8, 16))).graph
     assert sum(op.type == "Pad" for op in graph.get_operations()) == pads
+    for kernel_size in ([3, 5], [3, 5, 7]):  # 7x7 at stride 2: a dilation of 3, subsampled after the conv
+        assert not strided_slices(lambda: SelectiveKernel(16, kernel_size=kernel_size, strides=strides), (9, 9, 12))

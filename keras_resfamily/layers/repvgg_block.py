@@ -8,7 +8,7 @@ from keras import ops
 from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.grouped_conv2d import GroupedConv2D
 from keras_resfamily.layers.stochastic_depth import StochasticDepth
-from keras_resfamily.layers.utils import kaiming_fan_out
+from keras_resfamily.layers.utils import kaiming_fan_out, subsample
 
 # PyTorch BatchNorm defaults (momentum 0.1 of the new value == Keras 0.9, eps 1e-5).
 BN_MOMENTUM = 0.9
@@ -115,13 +115,6 @@ class RepVGGBlock(keras.layers.Layer):
     def _pad(self, x):
         return x if self.strides == 1 else ops.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]])
 
-    # A strided 1x1 conv reads every `strides`-th pixel: subsampling first and convolving at stride 1
-    # is the same sum. Done explicitly because oneDNN's AVX2 1x1 backward-weights kernel, at stride
-    # > 1 with fewer input channels than its block of 8 (the RGB stem), writes past its workspace
-    # (oneDNN issue 6035): TensorFlow with TF_ENABLE_ONEDNN_OPTS=1 crashed or computed wrong gradients.
-    def _subsample(self, x):
-        return x if self.strides == 1 else x[:, ::self.strides, ::self.strides, :]
-
     def _subsample_shape(self, input_shape):
         return self.compute_output_shape(input_shape)[:3] + (input_shape[3],)
 
@@ -129,7 +122,11 @@ class RepVGGBlock(keras.layers.Layer):
         if self.deploy:
             return ops.relu(self.reparam_conv(self._pad(inputs)))
         y = self.conv_kxk_bn(self.conv_kxk_conv(self._pad(inputs)), training=training)
-        y = y + self.conv_1x1_bn(self.conv_1x1_conv(self._subsample(inputs)), training=training)
+        # A strided 1x1 conv reads every `strides`-th pixel: subsampling first and convolving at stride 1 is the
+        # same sum. Done explicitly because oneDNN's AVX2 1x1 backward-weights kernel, at stride > 1 with fewer
+        # input channels than its block of 8 (the RGB stem), writes past its workspace (oneDNN issue 6035):
+        # TensorFlow with TF_ENABLE_ONEDNN_OPTS=1 crashed or computed wrong gradients.
+        y = y + self.conv_1x1_bn(self.conv_1x1_conv(subsample(inputs, self.strides)), training=training)
         if self.use_identity:
             y = self.drop_path(y, training=training) + self.identity(inputs, training=training)
         return ops.relu(y)

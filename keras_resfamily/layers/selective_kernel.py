@@ -1,11 +1,23 @@
 """Selective Kernel convolution of SKNet (Li et al., 2019)."""
 
+from typing import NamedTuple
+
 import keras
 from keras import ops
 
 from keras_resfamily.layers.batch_norm import BatchNorm
 from keras_resfamily.layers.grouped_conv2d import GroupedConv2D
-from keras_resfamily.layers.utils import float32_spatial_mean, kaiming_fan_out, make_divisible
+from keras_resfamily.layers.utils import float32_spatial_mean, kaiming_fan_out, make_divisible, subsample
+
+
+class _PathForm(NamedTuple):
+    conv_strides: int
+    conv_dilation: int
+    conv_padding: str
+    pad: int  # zeros on each side of height and width, before the conv
+    subsample_input: int  # stride of the subsampling before the conv (1: none)
+    subsample_output: int  # ... and after it
+
 
 # timm's ResNet init for every conv / FC here: kaiming normal, fan_out, ReLU gain.
 @keras.saving.register_keras_serializable(package="keras_resfamily")
@@ -93,9 +105,9 @@ class SelectiveKernel(keras.layers.Layer):
         bn_args = dict(momentum=0.9, epsilon=1e-5, dtype=self.dtype_policy)
         self.path_convs, self.path_bns = [], []
         for i, dilation in enumerate(self._dilations()):
-            strides, dilation = self._conv_strides_and_dilation(dilation)
-            conv = GroupedConv2D(self.filters, 3, strides=strides, dilation_rate=dilation, groups=groups,
-                                 padding="same" if self.strides == 1 else "valid",
+            form = self._path_form(dilation)
+            conv = GroupedConv2D(self.filters, 3, strides=form.conv_strides, dilation_rate=form.conv_dilation,
+                                 groups=groups, padding=form.conv_padding,
                                  use_bias=False, kernel_initializer=kaiming_fan_out(), name=f"paths-{i}-conv",
                                  dtype=self.dtype_policy)
             bn = BatchNorm(name=f"paths-{i}-bn", **bn_args)
@@ -114,33 +126,35 @@ class SelectiveKernel(keras.layers.Layer):
         self.attn_bn.build((None, attn))
         self.fc_select.build((None, attn))
 
-    def _conv_strides_and_dilation(self, dilation):
-        """Keras convs cannot be both strided and dilated. Then (exactly): when the stride divides the
-        dilation, the taps of a strided conv only read every stride-th padded input pixel, so it
-        equals a stride-1 conv with dilation / stride on the subsampled input; otherwise a stride-1
-        conv whose output is subsampled."""
-        if self.strides == 1 or dilation == 1:
-            return self.strides, dilation
-        return 1, (dilation // self.strides if dilation % self.strides == 0 else dilation)
+    def _path_form(self, dilation):
+        """How the path of this dilation runs PyTorch's 3x3 conv (stride s, dilation d, padding
+        ((s - 1) + 2d) // 2 per side) with Keras convs, which cannot be both strided and dilated. Exactly:
+        - s == 1: the conv with 'same' padding (that padding is 'same').
+        - d == 1: pad, then the strided conv.
+        - s == 2 dividing d: the strided taps only read every other pixel, and the padding (d) puts them on the
+          even pixels: subsample first, then the stride-1 conv with dilation d / 2 and 'same' padding (no padded
+          copy of the full-size map).
+        - s > 2 dividing d: pad, subsample, then the stride-1 conv with dilation d / s.
+        - otherwise: pad, the stride-1 conv, then subsample its output.
+        """
+        s = self.strides
+        if s == 1:
+            return _PathForm(1, dilation, "same", pad=0, subsample_input=1, subsample_output=1)
+        pad = ((s - 1) + 2 * dilation) // 2
+        if dilation == 1:
+            return _PathForm(s, 1, "valid", pad, subsample_input=1, subsample_output=1)
+        if dilation % s == 0:
+            if s == 2:
+                return _PathForm(1, dilation // 2, "same", pad=0, subsample_input=2, subsample_output=1)
+            return _PathForm(1, dilation // s, "valid", pad, subsample_input=s, subsample_output=1)
+        return _PathForm(1, dilation, "valid", pad, subsample_input=1, subsample_output=s)
 
     def _run_path(self, x, dilation, conv, bn, training):
-        x = self._pad(x, dilation)
-        subsample_input = self.strides > 1 and dilation > 1 and dilation % self.strides == 0
-        subsample_output = self.strides > 1 and dilation > 1 and not subsample_input
-        if subsample_input:
-            x = x[:, ::self.strides, ::self.strides, :]
-        x = conv(x)
-        if subsample_output:
-            x = x[:, ::self.strides, ::self.strides, :]
+        form = self._path_form(dilation)
+        if form.pad:
+            x = ops.pad(x, ((0, 0), (form.pad, form.pad), (form.pad, form.pad), (0, 0)))
+        x = subsample(conv(subsample(x, form.subsample_input)), form.subsample_output)
         return ops.relu(bn(x, training=training))
-
-    def _pad(self, x, dilation):
-        # PyTorch's symmetric padding for a 3x3 kernel: ((stride - 1) + 2 * dilation) // 2 per side. At stride 1
-        # that is 'same', which the conv does itself (no padded copy of the feature map).
-        if self.strides == 1:
-            return x
-        pad = ((self.strides - 1) + 2 * dilation) // 2
-        return ops.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0)))
 
     def call(self, inputs, training=None):
         dilations = self._dilations()

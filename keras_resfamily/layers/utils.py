@@ -38,6 +38,13 @@ def make_divisible(value, divisor=8, min_value=None, round_limit=0.9):
     return rounded
 
 
+def subsample(x, stride):
+    """`x[:, ::stride, ::stride, :]` (NHWC) as a 1x1 average pool at that stride: the same values (one pixel
+    divided by 1) and gradients, which TensorFlow's CPU kernels run 3-10x faster than its strided slice
+    (batch 8, 40x40x256: 0.6-0.9 against 5.7-6.0 ms)."""
+    return x if stride == 1 else ops.average_pool(x, 1, stride, "valid")
+
+
 def float32_spatial_mean(x):
     """Mean over H, W (NHWC) accumulated in float32: a float16 sum over a feature map overflows."""
     return ops.mean(ops.cast(x, "float32"), axis=(1, 2))
