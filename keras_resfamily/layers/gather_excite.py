@@ -121,10 +121,13 @@ class GatherExcite(keras.layers.Layer):
             gathered = ops.cast(self._average_gather(inputs), self.compute_dtype)
         if self.mlp is not None:
             gathered = self.mlp[1](self.mlp[0](gathered))
-        if self.extent:  # a global gather broadcasts; a strided one is upsampled back
+        gate = ops.sigmoid(gathered)
+        if self.extent:
+            # A global gate broadcasts; a strided one is upsampled back. The sigmoid on the small map first gives the
+            # same values (nearest-neighbour resizing only picks them) with one full-size pass fewer.
             shape = ops.shape(inputs)
-            gathered = nearest_resize(gathered, shape[1], shape[2])
-        return inputs * ops.sigmoid(gathered)
+            gate = nearest_resize(gate, shape[1], shape[2])
+        return inputs * gate
 
     def compute_output_shape(self, input_shape):
         return input_shape
