@@ -57,8 +57,9 @@ def _dense_block(x, spec, index, num_layers):
     for layer in range(1, num_layers + 1):
         new = DenseNetLayer(spec.growth_rate, spec.bn_size, bn_epsilon=spec.bn_epsilon, remat=spec.remat,
                             name=f"{name}-denselayer{layer}")(features if spec.remat else x)
-        features.append(new)
-        if not spec.remat:
+        if spec.remat:
+            features.append(new)
+        else:
             x = keras.layers.Concatenate(name=name if layer == num_layers else f"{name}-concat{layer}")([x, new])
     return keras.layers.Concatenate(name=name)(features) if spec.remat else x
 
