@@ -172,9 +172,10 @@ def setup_lines(args, threads, worker):
     lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
     machine = next((line.split(":", 1)[1].strip() for line in lscpu.splitlines() if line.startswith("Model name")),
                    platform.processor())
-    flags = next((line.split(":", 1)[1].split() for line in lscpu.splitlines() if line.startswith("Flags")), [])
+    from keras_resfamily.layers.cpu_kernels import cpu_flags, tensorflow_onednn_enabled
+
+    flags = cpu_flags() or set()
     isa = ", ".join(flag for flag in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if flag in flags) or "unknown"
-    from keras_resfamily.layers.cpu_kernels import tensorflow_onednn_enabled
 
     onednn = {True: "on", False: "off", None: "unknown"}[tensorflow_onednn_enabled()]
     versions = f"TensorFlow {tf.__version__}, Keras {keras.__version__}"
