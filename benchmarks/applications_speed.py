@@ -11,9 +11,11 @@ synthetic inputs, the same intra-op thread count for TensorFlow and torch.
    (spec.reference: mobilenetv2_100, tf_mobilenetv3_large_100, tf_efficientnet_b0, inception_v3,
    inception_resnet_v2, legacy_xception; eval mode, torch.inference_mode, NCHW); also DenseNet121 (timm densenet121,
    keras.applications' DenseNet121), DPN68b (timm only) and ShuffleNetV2_x1_0 (torchvision only); ours also in
-   the inference form `keras_resfamily.deploy.fold(model)` gives. Keras models run as a warmed-up
-   tf.function(jit_compile=False) of model(x, training=False); timm runs in a child process (torch
-   cannot be imported where TensorFlow already is) that stays alive and times --calls calls per request.
+   the inference form `keras_resfamily.deploy.fold(model)` gives. KerasResNet50V2/101V2/152V2 compute
+   keras.applications' ResNet50V2/101V2/152V2 (its network, not timm's resnetv2_*): timed against those, no
+   timm. Keras models run as a warmed-up tf.function(jit_compile=False) of model(x, training=False); timm runs
+   in a child process (torch cannot be imported where TensorFlow already is) that stays alive and times
+   --calls calls per request.
 2. Depthwise forms: the depthwise layers of MobileNetV2 / EfficientNetB0 (shapes at 224, scaled to
    --size), as keras.layers.DepthwiseConv2D, Conv2D(groups=channels), tf.nn.depthwise_conv2d, each as
    a graph and under XLA (jit_compile=True), checked equal (max abs diff <= 1e-4 x max |output|) to
@@ -51,7 +53,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "keras_resfamily", "bench")
 MODELS = ("ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2",
           "MobileNetV2", "MobileNetV3Large", "EfficientNetB0", "InceptionV3", "InceptionResNetV2", "Xception",
-          "DenseNet121", "DPN68b", "ShuffleNetV2_x1_0")  # the last two: no keras.applications model
+          "DenseNet121", "DPN68b", "ShuffleNetV2_x1_0",  # these two: no keras.applications model
+          "KerasResNet50V2", "KerasResNet101V2", "KerasResNet152V2")  # keras.applications' ResNetV2 network
 APPLICATION_OPTIONS = {"MobileNetV3Large": {"include_preprocessing": False}}  # ours takes normalised input too
 # Depthwise layers of MobileNetV2 / EfficientNetB0 at 224: "HxWxC:kernel:stride".
 SHAPES = ("112x112x32:3:1", "112x112x96:3:2", "56x56x144:3:1", "28x28x240:5:1", "14x14x480:3:1",
@@ -217,6 +220,17 @@ def forward(model, jit_compile=False):
     return tf.function(lambda x: model(x, training=False), jit_compile=jit_compile)
 
 
+def applications_name(spec):
+    """The name of keras.applications' model of the same architecture: the row's reference where that is
+    keras.applications' (KerasResNet50V2 -> ResNet50V2), else the row's own name."""
+    return spec.reference if spec.reference_source == "keras.applications" else spec.name
+
+
+def torch_reference(spec):
+    """The reference_key the torch worker times, or None (no reference, or a keras.applications one)."""
+    return spec.reference_key if spec.reference and spec.reference_source != "keras.applications" else None
+
+
 def model_speed(args, ours, worker):
     import keras
     import tensorflow as tf
@@ -229,18 +243,17 @@ def model_speed(args, ours, worker):
     images = {b: tf.constant(synthetic_batch(b, args.size)) for b in args.batches}
     timers = {}
     for name in args.models:
-        applications = None
-        if hasattr(keras.applications, name):
-            applications = forward(getattr(keras.applications, name)(weights=None, input_shape=shape,
-                                                                      **APPLICATION_OPTIONS.get(name, {})))
+        applications, spec = None, kr.get_spec(name)
+        if hasattr(keras.applications, applications_name(spec)):
+            applications = forward(getattr(keras.applications, applications_name(spec))(
+                weights=None, input_shape=shape, **APPLICATION_OPTIONS.get(name, {})))
         for b in args.batches:
             timers[name, b, "ours"] = keras_timer(ours[name][0], images[b], args.calls)
             timers[name, b, "folded"] = keras_timer(ours[name][2], images[b], args.calls)
             if applications:
                 timers[name, b, "keras"] = keras_timer(applications, images[b], args.calls)
-            if worker:
-                reference = kr.get_spec(name).reference_key
-                timers[name, b, "timm"] = lambda r=reference, b=b: worker.seconds(r, b, args.calls)
+            if worker and torch_reference(spec):
+                timers[name, b, "timm"] = lambda r=torch_reference(spec), b=b: worker.seconds(r, b, args.calls)
     seconds = interleaved(timers, args.rounds, WARMUP, settle=args.settle)
     rows = []
     for name in args.models:
@@ -377,8 +390,8 @@ def main():
     try:
         if worker:
             try:
-                worker.load([kr.get_spec(name).reference_key for name in args.models], args.size, args.batches, threads,
-                            args.precision)
+                worker.load([r for r in map(torch_reference, map(kr.get_spec, args.models)) if r], args.size,
+                            args.batches, threads, args.precision)
             except RuntimeError as error:
                 sys.exit(f"{os.path.basename(__file__)}: error: {error}")
         lines = setup_lines(args, threads, worker)

@@ -117,11 +117,10 @@ def _sha(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def published_pth_hub(monkeypatch, cache_dir, key, row, publisher, stem):
-    """A started FakeHub that serves the registry entry `key` (of model `row`) as `<stem>-<prefix>.pth`:
-    the cache in `cache_dir`, online, no retry pauses, and no host but the fake one reachable.
-    `hub.serve(data, prefix=None)` publishes `data` under `prefix` (default: its own sha256's first
-    hex digits, as many as the shipped entry's) and returns the path the hub caches it at."""
+def _registry_hub(monkeypatch, cache_dir, key, row, publisher):
+    """A started FakeHub: the cache in `cache_dir`, online, no retry pauses, no host but the fake one
+    reachable. `fake.publish(data, filename, **source_fields)` serves `data` as the registry entry `key` (of model
+    `row`) with those Source fields and returns the path the hub caches it at; `fake.shipped` is the entry."""
     import dataclasses
 
     from keras_resfamily import hub as weights_hub
@@ -140,17 +139,42 @@ def published_pth_hub(monkeypatch, cache_dir, key, row, publisher, stem):
 
     monkeypatch.setattr(download, "_open", local_only)
     table = dict(registry.load_registry())
-    (shipped,) = table[key]
+    (fake.shipped,) = table[key]
 
-    def serve(data, prefix=None):
-        prefix = prefix or _sha(data)[:len(shipped.source.sha256_prefix)]
-        filename = f"{stem}-{prefix}.pth"
+    def publish(data, filename, **source_fields):
         fake.add(publisher, data, filename=filename)
         url = f"{fake.endpoint}/cdn/{publisher}/main/{filename}"
-        source = dataclasses.replace(shipped.source, url=url, filename=filename, sha256_prefix=prefix)
-        table[key] = (dataclasses.replace(shipped, source=source),)
+        source = dataclasses.replace(fake.shipped.source, url=url, filename=filename, **source_fields)
+        table[key] = (dataclasses.replace(fake.shipped, source=source),)
         monkeypatch.setattr(registry, "load_registry", lambda path=registry.REGISTRY_FILE: table)
         return cache.cache_path(weights_hub.get_weights_entry(row).source)
+
+    fake.publish = publish
+    return fake
+
+
+def published_pth_hub(monkeypatch, cache_dir, key, row, publisher, stem):
+    """A started FakeHub that serves the registry entry `key` (of model `row`) as `<stem>-<prefix>.pth`
+    (see `_registry_hub`). `hub.serve(data, prefix=None)` publishes `data` under `prefix` (default: its own
+    sha256's first hex digits, as many as the shipped entry's) and returns the path the hub caches it at."""
+    fake = _registry_hub(monkeypatch, cache_dir, key, row, publisher)
+
+    def serve(data, prefix=None):
+        prefix = prefix or _sha(data)[:len(fake.shipped.source.sha256_prefix)]
+        return fake.publish(data, f"{stem}-{prefix}.pth", sha256_prefix=prefix)
+
+    fake.serve = serve
+    return fake
+
+
+def published_h5_hub(monkeypatch, cache_dir, key, row, publisher):
+    """A started FakeHub that serves the keras.applications registry entry `key` (of model `row`) under its file
+    name (see `_registry_hub`). `hub.serve(data, md5=None)` publishes `data` with that md5 (default: its own) and
+    returns the path the hub caches it at."""
+    fake = _registry_hub(monkeypatch, cache_dir, key, row, publisher)
+
+    def serve(data, md5=None):
+        return fake.publish(data, fake.shipped.source.filename, md5=md5 or hashlib.md5(data).hexdigest())
 
     fake.serve = serve
     return fake

@@ -57,3 +57,19 @@ def test_keras_applications_densenet_cases(name, channels):
 
     with pytest.raises(ValueError, match=r"Input size must be at least 32x32; Received: input_shape=\(31, 31, 3\)"):
         ours(weights=None, input_shape=(31, 31, 3))
+
+
+def test_keras_applications_resnetv2_cases():
+    """KerasResNet50V2 computes keras.applications' ResNet50V2 (the parity test: equal outputs by layer name); its
+    map shrinks odd inputs as keras.applications' does, a custom input tensor is the model's input, and the
+    minimum is keras.applications' 32x32."""
+    unpooled = _shape(kr.KerasResNet50V2(include_top=False, weights=None, input_shape=(123, 123, 4)))
+    theirs = _shape(keras.applications.ResNet50V2(include_top=False, weights=None, input_shape=(123, 123, 3)))
+    assert unpooled == theirs == (None, 4, 4, 2048)
+
+    tensor = keras.Input((45, 45, 1))
+    model = kr.KerasResNet50V2(include_top=False, weights=None, input_tensor=tensor, pooling="max")
+    assert model.inputs[0] is tensor and _shape(model) == (None, 2048)
+
+    with pytest.raises(ValueError, match=r"Input size must be at least 32x32; Received: input_shape=\(31, 31, 3\)"):
+        kr.KerasResNet50V2(weights=None, input_shape=(31, 31, 3))

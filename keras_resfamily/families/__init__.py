@@ -14,3 +14,4 @@ from keras_resfamily.families import densenet  # noqa: F401
 from keras_resfamily.families import dpn  # noqa: F401
 from keras_resfamily.families import shufflenetv2  # noqa: F401
 from keras_resfamily.families import shufflenetv1  # noqa: F401
+from keras_resfamily.families import resnetv2_keras  # noqa: F401

@@ -87,14 +87,15 @@ def list_weights(model_name) -> "list[dict]":
     """The published checkpoints of a model, the default ('imagenet') first.
 
     Each item: tag, default (bool), source (hf://repo@revision/file or URL), sha256 (None where not
-    pinned), sha256_prefix (torchvision .pth: the prefix published in the file name, else None),
+    pinned), sha256_prefix (torchvision .pth: the prefix published in the file name, else None), md5
+    (keras.applications .h5: the md5 keras publishes, else None),
     input_size (H, W, C), crop_pct, interpolation, mean, std, num_classes, license, and the published
     ImageNet-1k top1 / top5 (%) (timm's or torchvision's) at eval_size (None where none is listed).
     """
     spec = get_spec(model_name)
     return [
         dict(tag=e.tag, default=e.is_default, source=e.source.describe(), sha256=e.source.sha256,
-             sha256_prefix=e.source.sha256_prefix,
+             sha256_prefix=e.source.sha256_prefix, md5=e.source.md5,
              input_size=(e.input_size[1], e.input_size[2], e.input_size[0]), crop_pct=e.crop_pct,
              interpolation=e.interpolation, mean=e.mean, std=e.std, num_classes=e.num_classes, license=e.license,
              top1=e.top1, top5=e.top5, eval_size=e.eval_size)
@@ -105,12 +106,13 @@ def list_weights(model_name) -> "list[dict]":
 def describe_weights(row) -> str:
     """One `list_weights` row as a line: default mark, tag, size, crop, interpolation, top-1, license, source.
 
-    Where no full hash is pinned, the sha256 prefix torchvision publishes (what the download is checked
-    against) ends the line.
+    Where no full hash is pinned, the sha256 prefix torchvision publishes or the md5 keras.applications publishes
+    (what the download is checked against) ends the line.
     """
     size = "x".join(str(d) for d in row["input_size"][:2])
     top1 = f"top-1 {row['top1']:.2f} at {row['eval_size']}" if row.get("top1") else "top-1 not published"
-    pinned = f"  sha256 {row['sha256_prefix']}..." if row["sha256_prefix"] and not row["sha256"] else ""
+    pinned = "" if row["sha256"] else (f"  sha256 {row['sha256_prefix']}..." if row["sha256_prefix"] else
+                                       f"  md5 {row['md5']}" if row.get("md5") else "")
     return (f" {'*' if row['default'] else ' '} {row['tag']:<28} {size:>7}  crop {round(row['crop_pct'], 4):<6} "
             f"{row['interpolation']:<8} {top1:<22} {row['license'] or '?':<14} {row['source']}{pinned}")
 

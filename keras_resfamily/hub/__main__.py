@@ -19,7 +19,7 @@ import sys
 from keras_resfamily import hub
 from keras_resfamily.hub import cache, registry
 from keras_resfamily.hub.errors import CLI, download_command
-from keras_resfamily.hub.sources import TORCH_SUFFIX
+from keras_resfamily.hub.sources import TORCH_SUFFIX, is_keras_h5
 from keras_resfamily.hub.torch_pickle import UnsafeCheckpointError
 from keras_resfamily.specs import all_specs, get_spec
 
@@ -77,7 +77,7 @@ def _cached_files(model):
             for name in sorted(files):
                 path = os.path.join(root, name)
                 converted = name.endswith(hub.convert.SUFFIX) and ".tmp" not in name
-                if name.endswith((".safetensors", TORCH_SUFFIX)) or converted:
+                if name.endswith((".safetensors", TORCH_SUFFIX)) or is_keras_h5(name) or converted:
                     source, label = known.get(path, (None, os.path.relpath(path, cache.cache_home())))
                     found.append((path, source, label))
     return found
@@ -86,7 +86,7 @@ def _cached_files(model):
 def _checkpoint_problem(path):
     """Why `path` (a checkpoint) is not a whole, plain one, or None. A .pth is parsed whole by the
     allow-list unpickler, which runs nothing."""
-    if not path.endswith((".safetensors", TORCH_SUFFIX)):  # converted weights: their record is the check
+    if not (path.endswith((".safetensors", TORCH_SUFFIX)) or is_keras_h5(path)):  # converted: the record checks
         return None
     try:
         hub.convert.check_checkpoint(path)
@@ -108,6 +108,8 @@ def _status(path, source):
     prefix = source and source.sha256_prefix
     if prefix and not actual.startswith(prefix):
         return f"MISMATCH (expected sha256 {prefix}..., published in the file name)", actual
+    if source and source.md5 and cache.md5_of(path) != source.md5:
+        return f"MISMATCH (expected md5 {source.md5}, published by keras.applications)", actual
     problem = _checkpoint_problem(path)
     if problem:
         return problem, actual

@@ -124,7 +124,15 @@ def _unlock(handle):
 
 
 def sha256_of(path) -> str:
-    digest = hashlib.sha256()
+    return _digest(path, hashlib.sha256())
+
+
+def md5_of(path) -> str:
+    """What keras.applications publishes for its .h5 files (checked together with the recorded sha256)."""
+    return _digest(path, hashlib.md5(usedforsecurity=False))
+
+
+def _digest(path, digest) -> str:
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(CHUNK), b""):
             digest.update(chunk)

@@ -1,7 +1,8 @@
 """Load a checkpoint into a model; cache the converted Keras weights beside it.
 
-Checkpoints are timm's safetensors files or torchvision's `.pth` files, read by `torch_pickle`
-(an allow-list unpickler that runs nothing and never imports torch); both are assigned by name.
+Checkpoints are timm's safetensors files, torchvision's `.pth` files, read by `torch_pickle`
+(an allow-list unpickler that runs nothing and never imports torch), or keras.applications' `.h5` files
+(arrays read with h5py); all are assigned by name.
 
 The converted file's name holds a signature of the model's variables (paths, shapes, dtypes) and
 the source's sha256, so a changed source or a different model variant never reuses a stale file.
@@ -15,10 +16,10 @@ import json
 import os
 import sys
 
-from keras_resfamily.convert import load_timm_state_dict, reference_name
+from keras_resfamily.convert import load_timm_state_dict, read_keras_h5, reference_name
 from keras_resfamily.hub import cache
 from keras_resfamily.hub.errors import CorruptWeightsError, download_command
-from keras_resfamily.hub.sources import TORCH_SUFFIX
+from keras_resfamily.hub.sources import TORCH_SUFFIX, is_keras_h5
 from keras_resfamily.hub.torch_pickle import load_torch_state_dict
 
 CONVERTER_VERSION = 1  # bump when the conversion changes, to invalidate converted files
@@ -34,13 +35,15 @@ def _corrupt(path, error, fix):
     unsafe) is kept."""
     if _is_torch(path):
         return type(error)(f"{path} is not a plain torch state_dict ({error}). {fix}")
+    if is_keras_h5(path):
+        return CorruptWeightsError(f"{path} is not a readable Keras weights .h5 file ({error}). {fix}")
     return CorruptWeightsError(f"{path} is not a valid safetensors file ({error}). {fix}")
 
 
 def check_checkpoint(path):
-    """Raise ValueError (the reason) unless `path` is a whole checkpoint (a .pth is parsed whole)."""
-    if _is_torch(path):
-        load_torch_state_dict(path)
+    """Raise ValueError (the reason) unless `path` is a whole checkpoint (a .pth or .h5 is read whole)."""
+    if _is_torch(path) or is_keras_h5(path):
+        _read_state_dict(path)
     else:
         cache.check_safetensors(path)
 
@@ -49,6 +52,8 @@ def _read_state_dict(path):
     """name -> array; raises ValueError (the reason) when the file is not a whole checkpoint."""
     if _is_torch(path):
         return load_torch_state_dict(path)
+    if is_keras_h5(path):
+        return read_keras_h5(path)
     from safetensors.numpy import load_file
 
     cache.check_safetensors(path)  # safetensors' own error names no file

@@ -2,17 +2,20 @@
 
 A torchvision `.pth` (a registry entry with only a published sha256 prefix) is checked against the
 prefix, then parsed whole by `torch_pickle` (which runs nothing) before it is renamed into place;
-only then is its full sha256 recorded, and later loads are checked against that.
+only then is its full sha256 recorded, and later loads are checked against that. A keras.applications `.h5`
+(an entry with the md5 keras publishes) is checked against that md5 and read whole, then its sha256 is recorded;
+later loads check both.
 """
 
 import os
 import sys
 import time
 
+from keras_resfamily.convert import read_keras_h5
 from keras_resfamily.hub import cache
 from keras_resfamily.hub.download import DownloadInterrupted, download_to_part, failed
 from keras_resfamily.hub.errors import (
-    ChecksumMismatchError, WeightsDownloadError, WeightsNotCachedError, download_command,
+    ChecksumMismatchError, CorruptWeightsError, WeightsDownloadError, WeightsNotCachedError, download_command,
 )
 from keras_resfamily.hub.progress import ProgressBar
 from keras_resfamily.hub.torch_pickle import load_torch_state_dict
@@ -28,6 +31,8 @@ def _offline_which():
 def _published_hash(source):
     if source.sha256_prefix and not source.sha256:  # torchvision publishes only the prefix
         return f"sha256 (it must start with {source.sha256_prefix}, the prefix in the file name)"
+    if source.md5 and not source.sha256:  # keras.applications publishes an md5
+        return f"sha256 (the file must have md5 {source.md5}, published by keras.applications)"
     return "published sha256"
 
 
@@ -83,6 +88,10 @@ def _verified_cached(dest, source):
         _warn(f"cached {dest} has sha256 {actual}, expected {expected}; removing it.")
         cache.forget(dest)
         return None
+    if source.md5 and cache.md5_of(dest) != source.md5:  # a record written beside other bytes
+        _warn(f"cached {dest} does not have the md5 {source.md5} keras.applications publishes; removing it.")
+        cache.forget(dest)
+        return None
     if cache.recorded_sha256(dest) != actual:  # matched the registry: remember it
         cache.record_sha256(dest, actual)
     return actual
@@ -129,7 +138,7 @@ def _download(source, dest, show_progress, command):
     """
     url, part = source.download_url(), dest + ".part"
     # a prefix, like a full hash, tells a stale partial file (left by a killed process) from the current one
-    hash_known = bool(source.sha256 or source.sha256_prefix)
+    hash_known = bool(source.sha256 or source.sha256_prefix or source.md5)
     try:
         advertised, length_checked = _receive(url, part, hash_known, show_progress, os.path.basename(dest))
     except WeightsDownloadError as error:
@@ -148,8 +157,15 @@ def _download(source, dest, show_progress, command):
             f"{source.sha256_prefix}, the prefix published in its file name. It was deleted and nothing was "
             "cached; retry later, or report it if it persists."
         )
+    if source.md5 and cache.md5_of(part) != source.md5:
+        raise ChecksumMismatchError(
+            f"The file downloaded from {url} does not have md5 {source.md5}, the hash keras.applications "
+            "publishes for it. It was deleted and nothing was cached; retry later, or report it if it persists."
+        )
     if source.is_torch_pickle:  # whatever matched, the pickle must be a plain state_dict
-        _check_torch_pickle(url, part)
+        _check_parses(url, part, load_torch_state_dict)
+    elif source.is_keras_h5:
+        _check_parses(url, part, read_keras_h5)
     elif not expected:  # no hash to compare: the bytes must at least be a whole safetensors file
         try:
             cache.check_safetensors(part)
@@ -158,7 +174,7 @@ def _download(source, dest, show_progress, command):
     cache.remove_quietly(dest + ".sha256")  # any old record describes other bytes
     os.replace(part, dest)
     cache.remove_quietly(part + ".json")
-    if expected or length_checked or source.sha256_prefix:
+    if expected or length_checked or source.sha256_prefix or source.md5:
         cache.record_sha256(dest, actual)
     else:
         _warn(f"{url} sent neither a hash nor a length: {dest} parsed as a complete safetensors file and is "
@@ -166,13 +182,14 @@ def _download(source, dest, show_progress, command):
     return actual
 
 
-def _check_torch_pickle(url, part):
-    """Parse the whole downloaded `.pth` with the allow-list unpickler (which runs nothing); raise
+def _check_parses(url, part, read):
+    """Read the whole downloaded `.pth` (the allow-list unpickler, which runs nothing) or `.h5` (arrays); raise
     (UnsafeCheckpointError or CorruptWeightsError, both ValueErrors) unless it is a plain state_dict."""
     try:
-        load_torch_state_dict(part)
-    except ValueError as error:
-        raise type(error)(
+        read(part)
+    except ValueError as error:  # torch_pickle's kinds are kept; read_keras_h5 raises plain ValueErrors
+        kind = CorruptWeightsError if type(error) is ValueError else type(error)
+        raise kind(
             f"The file downloaded from {url} was rejected ({error}); it was deleted and nothing was cached. "
             "Report it if it persists."
         ) from None
@@ -183,6 +200,11 @@ def _check_fetchable(source):
         raise ValueError(
             f"Pickled checkpoints (.pth) are only downloaded from registry entries with a published sha256 "
             f"prefix; received {source.describe()} with neither a sha256 nor a sha256_prefix."
+        )
+    if source.is_keras_h5 and not (source.sha256 or source.md5):
+        raise ValueError(
+            f"Keras .h5 weights are only downloaded from registry entries with a published hash; received "
+            f"{source.describe()} with neither a sha256 nor an md5."
         )
 
 

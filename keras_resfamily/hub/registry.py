@@ -1,8 +1,9 @@
 """The published weights of each model: entries per reference key, read from data/pretrained_weights.json.
 
-The JSON is generated at dev time from timm's pretrained configs and torchvision's weights enums by
-`generate_registry.py`; the runtime never imports timm, torchvision or torch. Lookup goes
-spec.reference_key (the timm name, or "torchvision.<name>") -> entries.
+The JSON is generated at dev time from timm's pretrained configs, torchvision's weights enums and
+keras.applications' published files by `generate_registry.py`; the runtime never imports timm, torchvision or
+torch. Lookup goes spec.reference_key (the timm name, "torchvision.<name>" or "keras.applications.<Name>") ->
+entries.
 """
 
 import dataclasses
@@ -25,8 +26,8 @@ IMAGENET_ALIAS = "imagenet"
 class WeightsEntry:
     """One published checkpoint of a model and the preprocessing it was trained with."""
 
-    reference: str  # reference key: timm architecture name, or "torchvision.<name>"
-    tag: str  # timm pretrained tag ("a1_in1k") or torchvision weights name ("IMAGENET1K_V2")
+    reference: str  # reference key: timm architecture name, "torchvision.<name>" or "keras.applications.<Name>"
+    tag: str  # timm pretrained tag ("a1_in1k"), torchvision weights name ("IMAGENET1K_V2") or keras' "imagenet"
     source: Source
     is_default: bool
     input_size: Tuple[int, int, int]  # (channels, height, width) as timm writes it
@@ -49,7 +50,7 @@ class WeightsEntry:
 def _entry(reference, default_tag, row, results) -> WeightsEntry:
     result = results.get(f"{reference}.{row['tag']}", {})
     source = Source(hf_repo=row["hf_repo"], filename=row["filename"], revision=row["revision"],
-                    url=row["url"], sha256=row["sha256"], sha256_prefix=row.get("sha256_prefix"))
+                    url=row["url"], sha256=row["sha256"], sha256_prefix=row.get("sha256_prefix"), md5=row.get("md5"))
     return WeightsEntry(
         reference=reference, tag=row["tag"], source=source, is_default=row["tag"] == default_tag,
         input_size=tuple(row["input_size"]), crop_pct=row["crop_pct"], interpolation=row["interpolation"],

@@ -2,7 +2,9 @@
 
 Users name safetensors files only. The registry also lists published `.pth` files (torchvision's,
 timm's legacy_xception release), which carry no full hash, only the first hex digits of their
-sha256 in the file name (`mobilenet_v2-7ebf99e0.pth`, what torch.hub checks): such a Source has `sha256_prefix` set (see fetch.py).
+sha256 in the file name (`mobilenet_v2-7ebf99e0.pth`, what torch.hub checks): such a Source has `sha256_prefix` set
+(see fetch.py); and keras.applications' `.h5` files, for which keras publishes an md5 (what its `get_file` checks):
+such a Source has `md5` set.
 """
 
 import dataclasses
@@ -18,6 +20,8 @@ HF_PREFIX = "hf://"
 _REPO_PART = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 _REVISION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 TORCH_SUFFIX = ".pth"
+KERAS_H5_SUFFIX = ".h5"
+CONVERTED_SUFFIX = ".weights.h5"  # Keras 3's own weights files (our converted cache), not Keras 2's .h5
 MIN_PREFIX = 8  # hex digits: torchvision's file names carry 8 (torch.hub checks whatever is there)
 
 
@@ -31,11 +35,19 @@ class Source:
     url: Optional[str] = None
     sha256: Optional[str] = None  # expected content hash; None where it is not known in advance
     sha256_prefix: Optional[str] = None  # torchvision .pth: the hash's first hex digits, from the file name
+    md5: Optional[str] = None  # keras.applications .h5: the md5 keras publishes (its only hash)
 
     def __post_init__(self):
         if self.sha256_prefix is not None and not is_sha256_prefix(self.sha256_prefix):
             raise ValueError(f"sha256_prefix must be {MIN_PREFIX} to 64 lower-case hex digits; "
                              f"received {self.sha256_prefix!r}.")
+        if self.md5 is not None and not re.fullmatch(r"[0-9a-f]{32}", self.md5):
+            raise ValueError(f"md5 must be 32 lower-case hex digits; received {self.md5!r}.")
+
+    @property
+    def is_keras_h5(self) -> bool:
+        """A Keras 2 `save_weights` .h5 file (keras.applications'): only read from a registry entry."""
+        return is_keras_h5(self.filename)
 
     @property
     def is_torch_pickle(self) -> bool:
@@ -66,7 +78,13 @@ class Source:
             return f"sha256 {self.sha256}"
         if self.sha256_prefix:
             return f"sha256 {self.sha256_prefix}... (prefix published in the file name)"
+        if self.md5:
+            return f"md5 {self.md5} (published by keras.applications)"
         return "sha256 not pinned"
+
+
+def is_keras_h5(filename) -> bool:
+    return os.fspath(filename).endswith(KERAS_H5_SUFFIX) and not os.fspath(filename).endswith(CONVERTED_SUFFIX)
 
 
 def is_sha256_prefix(value) -> bool:

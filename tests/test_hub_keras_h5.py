@@ -1,0 +1,120 @@
+"""keras.applications' published .h5 weights through the weights hub, against a local server.
+
+The registry entry of KerasResNet50V2 is pointed at 127.0.0.1 (storage.googleapis.com is never contacted); the file
+is a Keras 2 style `save_weights` .h5 of a randomised keras.applications ResNet50V2, checked against the md5 in the
+entry (what keras.applications publishes), read whole, then its sha256 recorded.
+"""
+
+import hashlib
+import io
+import os
+
+import h5py
+import numpy as np
+import pytest
+from keras.src.legacy.saving import legacy_h5_format
+
+import keras_resfamily as kr
+from keras_resfamily import hub
+from keras_resfamily.hub import cache
+from tests.hub_server import published_h5_hub
+from tests.timm_reference import KerasApplicationsReference
+
+pytestmark = pytest.mark.xdist_group("hub_keras_h5")  # one worker builds the checkpoint once
+ROW = "KerasResNet50V2"
+KEY = "keras.applications.ResNet50V2"
+PUBLISHER = "tensorflow/keras-applications"
+SIZE = 64
+
+
+def _saved(reference):
+    """The reference's weights as keras.applications' files hold them (Keras 2's .h5 layout)."""
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, reference.model)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def checkpoint():
+    reference = KerasApplicationsReference.randomized("ResNet50V2", seed=7)
+    images = np.random.default_rng(0).normal(size=(2, SIZE, SIZE, 3)).astype("float32")
+    other = KerasApplicationsReference.randomized("ResNet50V2", seed=8)  # same architecture, other weights
+    state_dict = reference.state_dict()
+    return dict(data=_saved(reference), other=_saved(other), images=images, logits=reference(images),
+                classifier=(state_dict["predictions.weight"], state_dict["predictions.bias"]))
+
+
+@pytest.fixture
+def server(checkpoint, tmp_path, monkeypatch):
+    hub_server = published_h5_hub(monkeypatch, tmp_path / "cache", KEY, ROW, PUBLISHER)
+    hub_server.dest = hub_server.serve(checkpoint["data"])
+    yield hub_server
+    hub_server.stop()
+
+
+def _close(a, b):
+    return np.abs(np.asarray(a) - b).max() <= 1e-4 * max(1.0, np.abs(b).max())
+
+
+def _cached(tmp_path, *suffixes):
+    return sorted(str(p) for p in (tmp_path / "cache").rglob("*") if p.name.endswith(suffixes))
+
+
+def _model(**kwargs):
+    return kr.create_model(ROW, weights="imagenet", input_shape=(SIZE, SIZE, 3), **kwargs)
+
+
+def test_imagenet_matches_keras_applications_then_loads_offline(server, checkpoint, tmp_path, monkeypatch):
+    server.send_length = server.send_hash = False  # trusted on the published md5 and the read alone
+    model = _model(classifier_activation=None)
+    assert _close(model(checkpoint["images"], training=False), checkpoint["logits"])
+    assert len(server.downloads()) == 1
+    assert cache.recorded_sha256(server.dest) == hashlib.sha256(checkpoint["data"]).hexdigest()
+
+    # Without the top the classifier is skipped: the pooled features give the logits through it.
+    backbone = _model(include_top=False, pooling="avg")
+    kernel, bias = checkpoint["classifier"]
+    pooled = np.asarray(backbone(checkpoint["images"], training=False))
+    assert _close(pooled @ kernel.T + bias, checkpoint["logits"])
+
+    server.stop()
+    monkeypatch.setenv("KERAS_RESFAMILY_OFFLINE", "1")
+    again = _model(classifier_activation=None)
+    assert _close(again(checkpoint["images"], training=False), checkpoint["logits"])
+
+
+def test_other_bytes_than_the_published_md5_cache_nothing(server, checkpoint, tmp_path):
+    """A readable .h5 of the right architecture, but not the file keras.applications published."""
+    server.serve(checkpoint["other"], md5=hashlib.md5(checkpoint["data"]).hexdigest())
+    with pytest.raises(hub.ChecksumMismatchError, match="does not have md5 [0-9a-f]{32}, the hash keras.applications"):
+        hub.download_weights(ROW)
+    assert _cached(tmp_path, ".h5", ".part", ".sha256") == []
+
+
+def test_published_bytes_that_are_no_h5_file_are_rejected(server, tmp_path):
+    """The md5 matches (a publisher's mistake, or a forged entry) but the bytes are not weights: never cached."""
+    server.serve(b"<html>not found</html>")
+    with pytest.raises(hub.CorruptWeightsError, match="was rejected .*not a Keras weights .h5 file"):
+        hub.download_weights(ROW)
+    assert _cached(tmp_path, ".h5", ".part", ".sha256") == []
+
+
+def test_a_cached_file_recorded_beside_other_bytes_is_downloaded_again(server, checkpoint, capfd):
+    """Bytes placed by hand with their own sha256 written beside them: the record vouches for nothing, the md5
+    keras.applications publishes is checked too."""
+    os.makedirs(os.path.dirname(server.dest), exist_ok=True)
+    with open(server.dest, "wb") as f:
+        f.write(checkpoint["other"])
+    cache.record_sha256(server.dest, hashlib.sha256(checkpoint["other"]).hexdigest())
+    path, sha256 = hub.download_weights(ROW)
+    assert "does not have the md5" in capfd.readouterr().err
+    assert sha256 == hashlib.sha256(checkpoint["data"]).hexdigest() == cache.sha256_of(path)
+    assert len(server.downloads()) == 1
+
+
+def test_unregistered_h5_sources_are_never_downloaded():
+    source = hub.sources.Source(url="https://example.com/w_weights_tf_dim_ordering_tf_kernels.h5",
+                                filename="w_weights_tf_dim_ordering_tf_kernels.h5", revision=None)
+    with pytest.raises(ValueError, match="Keras .h5 weights are only downloaded from registry entries"):
+        hub.fetch_file(source)
