@@ -118,3 +118,19 @@ def test_unregistered_h5_sources_are_never_downloaded():
                                 filename="w_weights_tf_dim_ordering_tf_kernels.h5", revision=None)
     with pytest.raises(ValueError, match="Keras .h5 weights are only downloaded from registry entries"):
         hub.fetch_file(source)
+
+
+def test_cli_lists_the_md5_and_verify_checks_it(server, checkpoint, capsys):
+    from keras_resfamily.hub.__main__ import main as hub_cli
+
+    assert hub_cli(["list", ROW]) == 0
+    assert f"md5 {hashlib.md5(checkpoint['data']).hexdigest()}" in capsys.readouterr().out
+    assert hub_cli(["download", ROW]) == 0
+    capsys.readouterr()
+    assert hub_cli(["verify", ROW]) == 0
+    assert capsys.readouterr().out.startswith("OK")
+    with open(server.dest, "wb") as f:  # other bytes, with a record that matches them
+        f.write(checkpoint["other"])
+    cache.record_sha256(server.dest, hashlib.sha256(checkpoint["other"]).hexdigest())
+    assert hub_cli(["verify", ROW]) == 1
+    assert "MISMATCH (expected md5" in capsys.readouterr().out
