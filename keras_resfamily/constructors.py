@@ -1,6 +1,7 @@
 """One public constructor per registered spec, with its docstring, generated from the registry."""
 
 import inspect
+import textwrap
 
 from keras_resfamily.builder import build_model
 from keras_resfamily.validation import UnexpectedArgumentError
@@ -10,7 +11,7 @@ _DOC = """Instantiates the {name} architecture ({family}).
 
 {summary}.
 Reference: {paper}.
-{reference_line}
+{reference_line}{note_line}
 Args:
     include_top: whether to include the global-pool + fully-connected classifier.
     weights: `None` (random initialization), `"imagenet"` or a weight tag (pretrained weights,
@@ -69,7 +70,7 @@ def _make_constructor(spec):
                            for name, (default, doc) in spec.variant_arguments().items())
     constructor.__doc__ = _DOC.format(
         name=spec.name, family=spec.family, summary=spec.summary(), paper=spec.paper or "-",
-        reference_line=reference_line, min_size=spec.min_size, size=spec.default_size,
+        reference_line=reference_line, note_line=textwrap.fill(spec.note, 100) + "\n" if spec.note else "", min_size=spec.min_size, size=spec.default_size,
         classes=spec.num_classes, keras_name=spec.keras_name, variant_docs=variant_docs,
     )
     return constructor

@@ -46,6 +46,8 @@ class ArchSpec:
             paper's precision (checked by the tests), for variants without a reference.
         reference_arguments: keyword arguments of the reference's constructor that make it compute
             what this row computes, e.g. (("aux_logits", False),) (the parity tests build it so).
+        note: a sentence for the constructor's docstring, e.g. where keras.applications' model of the same
+            name is another network.
         min_train_size: the smallest input on which training-mode batch statistics stay usable, where
             larger than `min_size`: unpadded trunks shrink a `min_size` input to a 1x1 map, whose
             per-batch BN statistics blow gradients up (timm's inception_v3 at 75x91: |grad| ~1e7).
@@ -63,6 +65,7 @@ class ArchSpec:
     std: Tuple[float, float, float] = IMAGENET_STD
     paper_params_millions: Optional[float] = None
     reference_arguments: Tuple[Tuple[str, object], ...] = ()
+    note: str = ""
     min_train_size: Optional[int] = None
 
     @property

@@ -1,6 +1,7 @@
 """Public API: constructors, registry lookups, preprocessing, decoding, feature extraction."""
 
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -19,6 +20,17 @@ def test_every_spec_has_a_documented_constructor():
         params = list(inspect.signature(constructor).parameters)
         assert params[:8] == ["include_top", "weights", "input_tensor", "input_shape", "pooling", "classes",
                               "classifier_activation", "name"]
+
+
+def test_docstring_notes_name_registered_models():
+    """A row's note (e.g. ResNet50V2's: keras.applications' model of that name is KerasResNet50V2) is in its
+    docstring, and every model it names exists."""
+    noted = [spec for spec in kr.specs.all_specs() if spec.note]
+    assert "ResNet50V2" in {spec.name for spec in noted}
+    for spec in noted:
+        assert " ".join(spec.note.split()) in " ".join(getattr(kr, spec.name).__doc__.split())
+        for named in re.findall(r"`([A-Za-z0-9_]+)`", spec.note):
+            kr.get_spec(named)
 
 
 def test_list_models_and_lookup():

@@ -54,7 +54,9 @@ for _d in (50, 101):
 
 for _d in (50, 101, 152):
     _row(f"ResNet{_d}V2", "ResNetV2", _d, f"resnetv2_{_d}", HE2016_V2, block="preact_bottleneck",
-         stem="conv7_preact", layout="resnetv2", mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+         stem="conv7_preact", layout="resnetv2", mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5),
+         note=f"keras.applications' ResNet{_d}V2 is another network (TF-slim's layout, stride in each stage's last "
+              f"block) with other weights: that one is `KerasResNet{_d}V2`.")
 
 # ResNet-RS: ResNet-D + SE (ratio 1/4) + a stride-2 conv instead of the stem max pool.
 for _d, _size in ((50, 160), (101, 192), (152, 256), (200, 256), (270, 256), (350, 288), (420, 320)):
