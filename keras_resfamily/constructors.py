@@ -68,9 +68,10 @@ def _make_constructor(spec):
     reference_line = f"Equivalent {spec.reference_source} model: `{spec.reference}`.\n" if spec.reference else ""
     variant_docs = "".join(f"    {name}: {doc} Default {default!r}.\n"
                            for name, (default, doc) in spec.variant_arguments().items())
+    note_line = textwrap.fill(spec.note, 100) + "\n" if spec.note else ""
     constructor.__doc__ = _DOC.format(
         name=spec.name, family=spec.family, summary=spec.summary(), paper=spec.paper or "-",
-        reference_line=reference_line, note_line=textwrap.fill(spec.note, 100) + "\n" if spec.note else "", min_size=spec.min_size, size=spec.default_size,
+        reference_line=reference_line, note_line=note_line, min_size=spec.min_size, size=spec.default_size,
         classes=spec.num_classes, keras_name=spec.keras_name, variant_docs=variant_docs,
     )
     return constructor

@@ -34,9 +34,9 @@ class ArchSpec:
     Attributes:
         name: constructor name, e.g. "ResNeXt50_32x4d".
         family: family label used in docs and tables, e.g. "ResNeXt".
-        reference: name of the reference model with identical computation (timm, or torchvision
-            where `reference_source` says so), or None.
-        reference_source: "timm" or "torchvision": where `reference` is defined.
+        reference: name of the reference model with identical computation (timm, or torchvision or
+            keras.applications where `reference_source` says so), or None.
+        reference_source: "timm", "torchvision" or "keras.applications": where `reference` is defined.
         paper: short citation.
         default_size: pretrained / nominal input resolution.
         min_size: smallest accepted spatial input size.
@@ -70,8 +70,8 @@ class ArchSpec:
 
     @property
     def reference_key(self) -> Optional[str]:
-        """The reference qualified by its source where it is not timm ("torchvision.mobilenet_v2"):
-        the key of its published weights and an accepted `create_model` name."""
+        """The reference qualified by its source where it is not timm ("torchvision.mobilenet_v2",
+        "keras.applications.ResNet50V2"): the key of its published weights and an accepted `create_model` name."""
         if self.reference is None or self.reference_source == "timm":
             return self.reference
         return f"{self.reference_source}.{self.reference}"
