@@ -1,4 +1,5 @@
-"""Reference models (timm, torchvision, keras.applications) with every weight and BN statistic randomised, for parity tests."""
+"""Reference models (timm, torchvision, keras.applications) with every weight and BN statistic randomised, for
+parity tests."""
 
 import numpy as np
 
