@@ -134,3 +134,29 @@ def test_cli_lists_the_md5_and_verify_checks_it(server, checkpoint, capsys):
     cache.record_sha256(server.dest, hashlib.sha256(checkpoint["other"]).hexdigest())
     assert hub_cli(["verify", ROW]) == 1
     assert "MISMATCH (expected md5" in capsys.readouterr().out
+
+
+def test_keras2_files_read_as_a_state_dict(tmp_path):
+    """Keras 2 wrote the names as bytes with a ':0' suffix, and a whole-model file nests them in model_weights."""
+    from keras_resfamily.convert import read_keras_h5
+
+    kernel, gamma = np.arange(24, dtype="float32").reshape(1, 2, 3, 4), np.ones(4, "float32")
+    path = str(tmp_path / "keras2_weights_tf_dim_ordering_tf_kernels.h5")
+    with h5py.File(path, "w") as f:
+        weights = f.create_group("model_weights")
+        weights.attrs["layer_names"] = np.array([b"conv", b"bn", b"act"])
+        for layer, names, arrays in (("conv", [b"conv/kernel:0"], [kernel]), ("bn", [b"bn/gamma:0"], [gamma]),
+                                     ("act", [], [])):
+            group = weights.create_group(layer)
+            group.attrs["weight_names"] = np.array(names, dtype="S")
+            for name, array in zip(names, arrays):
+                group.create_dataset(name.decode(), data=array)
+    state_dict = read_keras_h5(path)
+    assert sorted(state_dict) == ["bn.weight", "conv.weight"]
+    np.testing.assert_array_equal(state_dict["conv.weight"], kernel.transpose(3, 2, 0, 1))
+
+    with h5py.File(path, "a") as f:
+        f["model_weights/bn"].attrs["weight_names"] = np.array([b"bn/depthwise_kernel:0"])
+        f["model_weights/bn"].create_dataset("bn/depthwise_kernel:0", data=kernel)
+    with pytest.raises(ValueError, match="of a kind this converter does not know"):
+        read_keras_h5(path)
