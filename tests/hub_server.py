@@ -12,6 +12,8 @@ import re
 import threading
 import time
 
+import numpy as np
+
 
 class FakeHub:
     def __init__(self):
@@ -115,6 +117,16 @@ class FakeHub:
 
 def _sha(data):
     return hashlib.sha256(data).hexdigest()
+
+
+def cached_files(tmp_path, *suffixes):
+    """The files under the tests' cache folder (`tmp_path / "cache"`) whose names end with one of `suffixes`."""
+    return sorted(str(p) for p in (tmp_path / "cache").rglob("*") if p.name.endswith(suffixes))
+
+
+def outputs_close(actual, expected):
+    """Max abs difference within 1e-4 of the reference's largest magnitude (at least 1)."""
+    return np.abs(np.asarray(actual) - expected).max() <= 1e-4 * max(1.0, np.abs(expected).max())
 
 
 def _registry_hub(monkeypatch, cache_dir, key, row, publisher):

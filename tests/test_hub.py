@@ -13,7 +13,7 @@ from keras_resfamily import hub
 from keras_resfamily.convert import reference_name
 from keras_resfamily.hub import cache, registry, sources
 from keras_resfamily.hub.__main__ import main as hub_cli
-from tests.hub_server import FakeHub
+from tests.hub_server import FakeHub, cached_files, outputs_close
 from tests.timm_reference import randomized_timm_model, timm_forward
 
 pytestmark = pytest.mark.xdist_group("hub")  # one worker builds the shared timm checkpoint once
@@ -52,19 +52,11 @@ def fake_hub(resnet18, tmp_path, monkeypatch):
     server.stop()
 
 
-def _cached_files(tmp_path, suffix):
-    return sorted(str(p) for p in (tmp_path / "cache").rglob(f"*{suffix}"))
-
-
-def _close(a, b):
-    return np.abs(np.asarray(a) - b).max() <= 1e-4 * max(1.0, np.abs(b).max())
-
-
 def test_imagenet_matches_timm_then_loads_from_cache_without_network(fake_hub, resnet18, tmp_path, monkeypatch):
     model = kr.ResNet18(weights="imagenet", input_shape=(SIZE, SIZE, 3), classifier_activation=None)
-    assert _close(model(resnet18["images"], training=False), resnet18["logits"])
+    assert outputs_close(model(resnet18["images"], training=False), resnet18["logits"])
     assert len(fake_hub.downloads()) == 1
-    (converted,) = _cached_files(tmp_path, ".weights.h5")
+    (converted,) = cached_files(tmp_path, ".weights.h5")
     source = hub.download_weights("ResNet18")[0]
     assert source.endswith("models--timm--resnet18.a1_in1k/main/model.safetensors")
     assert cache.recorded_sha256(source) == hashlib.sha256(resnet18["data"]).hexdigest()
@@ -73,13 +65,13 @@ def test_imagenet_matches_timm_then_loads_from_cache_without_network(fake_hub, r
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     converted_mtime = os.path.getmtime(converted)
     again = kr.ResNet18(weights="imagenet", input_shape=(SIZE, SIZE, 3), classifier_activation=None)
-    assert _close(again(resnet18["images"], training=False), resnet18["logits"])
+    assert outputs_close(again(resnet18["images"], training=False), resnet18["logits"])
     assert os.path.getmtime(converted) == converted_mtime  # loaded, not converted again
 
 
 def test_changed_source_invalidates_converted_weights(fake_hub, resnet18, tmp_path):
     kr.ResNet18(weights="imagenet", input_shape=(SIZE, SIZE, 3))
-    (old_converted,) = _cached_files(tmp_path, ".weights.h5")
+    (old_converted,) = cached_files(tmp_path, ".weights.h5")
     other = randomized_timm_model("resnet18", seed=4)
     fake_hub.add(REPO, _safetensors_bytes(other))  # the upstream file changed
     source = hub.download_weights("ResNet18")[0]
@@ -87,9 +79,9 @@ def test_changed_source_invalidates_converted_weights(fake_hub, resnet18, tmp_pa
         f.write(_safetensors_bytes(other))
     os.remove(source + ".sha256")
     model = kr.ResNet18(weights="imagenet", input_shape=(SIZE, SIZE, 3), classifier_activation=None)
-    assert _close(model(resnet18["images"], training=False), timm_forward(other, resnet18["images"]))
+    assert outputs_close(model(resnet18["images"], training=False), timm_forward(other, resnet18["images"]))
     assert len(fake_hub.downloads()) == 2
-    (new_converted,) = _cached_files(tmp_path, ".weights.h5")
+    (new_converted,) = cached_files(tmp_path, ".weights.h5")
     assert new_converted != old_converted
 
 
@@ -97,10 +89,10 @@ def test_tag_hf_reference_and_no_top(fake_hub, resnet18):
     fake_hub.add("timm/resnet18.a2_in1k", resnet18["data"])
     fake_hub.add("someone/finetuned", resnet18["data"], filename="ckpt/best.safetensors", revision="v2")
     tagged = kr.ResNet18(weights="resnet18.a2_in1k", input_shape=(SIZE, SIZE, 3), classifier_activation=None)
-    assert _close(tagged(resnet18["images"], training=False), resnet18["logits"])
+    assert outputs_close(tagged(resnet18["images"], training=False), resnet18["logits"])
     backbone = kr.ResNet18(weights="hf://someone/finetuned@v2/ckpt/best.safetensors", include_top=False,
                            pooling="avg", input_shape=(SIZE, SIZE, 3))
-    assert _close(backbone(resnet18["images"], training=False), resnet18["pooled"])
+    assert outputs_close(backbone(resnet18["images"], training=False), resnet18["pooled"])
     requested = [path for path, _, _ in fake_hub.requests]
     assert "/timm/resnet18.a2_in1k/resolve/main/model.safetensors" in requested
     assert "/someone/finetuned/resolve/v2/ckpt/best.safetensors" in requested
@@ -110,15 +102,15 @@ def test_advertised_hash_mismatch_leaves_nothing_in_cache(fake_hub, tmp_path):
     fake_hub.advertised_sha256[f"{REPO}/main/model.safetensors"] = "0" * 64
     with pytest.raises(hub.ChecksumMismatchError, match=r"sha256 [0-9a-f]{64}, but 0{64} was expected"):
         hub.download_weights("ResNet18")
-    assert _cached_files(tmp_path, ".safetensors") == []
-    assert _cached_files(tmp_path, ".part") == []
+    assert cached_files(tmp_path, ".safetensors") == []
+    assert cached_files(tmp_path, ".part") == []
 
 
 def test_registry_hash_mismatch(fake_hub, tmp_path):
     pinned = sources.Source(hf_repo=REPO, sha256="f" * 64)
     with pytest.raises(hub.ChecksumMismatchError, match="registry"):
         hub.fetch_file(pinned)
-    assert _cached_files(tmp_path, ".safetensors") == []
+    assert cached_files(tmp_path, ".safetensors") == []
 
 
 def test_interruption_is_resumed_with_range(fake_hub, resnet18):
@@ -132,7 +124,7 @@ def test_failed_download_caches_nothing_and_next_call_succeeds(fake_hub, resnet1
     fake_hub.cut_after, fake_hub.cuts = 1 << 20, 99
     with pytest.raises(hub.WeightsDownloadError, match="interrupted 3 times"):
         hub.download_weights("ResNet18")
-    assert _cached_files(tmp_path, "") == []  # not even the .part (see test_hub_failures.py)
+    assert cached_files(tmp_path, "") == []  # not even the .part (see test_hub_failures.py)
     assert [rng is None for _, rng in fake_hub.downloads()] == [True, False, False]  # resumed within the call
     fake_hub.cuts = 0
     path, sha = hub.download_weights("ResNet18")
@@ -179,7 +171,7 @@ def test_checkpoint_of_another_architecture_is_rejected_by_name(fake_hub, tmp_pa
     names = r"missing in the checkpoint: .*conv1\.weight.*unexpected in the checkpoint: .*conv1\.0\.weight"
     with pytest.raises(kr.WeightsMismatchError, match=names):
         kr.ResNet18(weights="imagenet", input_shape=(SIZE, SIZE, 3))
-    assert _cached_files(tmp_path, ".weights.h5") == []
+    assert cached_files(tmp_path, ".weights.h5") == []
 
 
 def test_models_without_published_weights():
@@ -258,4 +250,4 @@ def test_cli_convert_writes_loadable_keras_weights(fake_hub, resnet18, tmp_path,
     assert hub_cli(["convert", "ResNet18", "a1_in1k", "--no-top", "--output", output]) == 0
     assert capsys.readouterr().out.strip() == output
     model = kr.ResNet18(weights=output, include_top=False, pooling="avg", input_shape=(SIZE, SIZE, 3))
-    assert _close(model(resnet18["images"], training=False), resnet18["pooled"])
+    assert outputs_close(model(resnet18["images"], training=False), resnet18["pooled"])

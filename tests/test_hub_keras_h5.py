@@ -17,7 +17,7 @@ from keras.src.legacy.saving import legacy_h5_format
 import keras_resfamily as kr
 from keras_resfamily import hub
 from keras_resfamily.hub import cache
-from tests.hub_server import published_h5_hub
+from tests.hub_server import cached_files, outputs_close, published_h5_hub
 from tests.timm_reference import KerasApplicationsReference
 
 pytestmark = pytest.mark.xdist_group("hub_keras_h5")  # one worker builds the checkpoint once
@@ -53,14 +53,6 @@ def server(checkpoint, tmp_path, monkeypatch):
     hub_server.stop()
 
 
-def _close(a, b):
-    return np.abs(np.asarray(a) - b).max() <= 1e-4 * max(1.0, np.abs(b).max())
-
-
-def _cached(tmp_path, *suffixes):
-    return sorted(str(p) for p in (tmp_path / "cache").rglob("*") if p.name.endswith(suffixes))
-
-
 def _model(**kwargs):
     return kr.create_model(ROW, weights="imagenet", input_shape=(SIZE, SIZE, 3), **kwargs)
 
@@ -68,7 +60,7 @@ def _model(**kwargs):
 def test_imagenet_matches_keras_applications_then_loads_offline(server, checkpoint, tmp_path, monkeypatch):
     server.send_length = server.send_hash = False  # trusted on the published md5 and the read alone
     model = _model(classifier_activation=None)
-    assert _close(model(checkpoint["images"], training=False), checkpoint["logits"])
+    assert outputs_close(model(checkpoint["images"], training=False), checkpoint["logits"])
     assert len(server.downloads()) == 1
     assert cache.recorded_sha256(server.dest) == hashlib.sha256(checkpoint["data"]).hexdigest()
 
@@ -76,12 +68,12 @@ def test_imagenet_matches_keras_applications_then_loads_offline(server, checkpoi
     backbone = _model(include_top=False, pooling="avg")
     kernel, bias = checkpoint["classifier"]
     pooled = np.asarray(backbone(checkpoint["images"], training=False))
-    assert _close(pooled @ kernel.T + bias, checkpoint["logits"])
+    assert outputs_close(pooled @ kernel.T + bias, checkpoint["logits"])
 
     server.stop()
     monkeypatch.setenv("KERAS_RESFAMILY_OFFLINE", "1")
     again = _model(classifier_activation=None)
-    assert _close(again(checkpoint["images"], training=False), checkpoint["logits"])
+    assert outputs_close(again(checkpoint["images"], training=False), checkpoint["logits"])
 
 
 def test_other_bytes_than_the_published_md5_cache_nothing(server, checkpoint, tmp_path):
@@ -89,7 +81,7 @@ def test_other_bytes_than_the_published_md5_cache_nothing(server, checkpoint, tm
     server.serve(checkpoint["other"], md5=hashlib.md5(checkpoint["data"]).hexdigest())
     with pytest.raises(hub.ChecksumMismatchError, match="does not have md5 [0-9a-f]{32}, the hash keras.applications"):
         hub.download_weights(ROW)
-    assert _cached(tmp_path, ".h5", ".part", ".sha256") == []
+    assert cached_files(tmp_path, ".h5", ".part", ".sha256") == []
 
 
 def test_published_bytes_that_are_no_h5_file_are_rejected(server, tmp_path):
@@ -97,7 +89,7 @@ def test_published_bytes_that_are_no_h5_file_are_rejected(server, tmp_path):
     server.serve(b"<html>not found</html>")
     with pytest.raises(hub.CorruptWeightsError, match="was rejected .*not a Keras weights .h5 file"):
         hub.download_weights(ROW)
-    assert _cached(tmp_path, ".h5", ".part", ".sha256") == []
+    assert cached_files(tmp_path, ".h5", ".part", ".sha256") == []
 
 
 def test_a_cached_file_recorded_beside_other_bytes_is_downloaded_again(server, checkpoint, capfd):

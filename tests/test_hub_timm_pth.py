@@ -20,7 +20,7 @@ import keras_resfamily as kr  # noqa: E402
 from keras_resfamily import hub  # noqa: E402
 from keras_resfamily.hub import cache, registry, sources  # noqa: E402
 from keras_resfamily.hub.convert import head_prefixes  # noqa: E402
-from tests.hub_server import published_pth_hub  # noqa: E402
+from tests.hub_server import cached_files, published_pth_hub  # noqa: E402
 from tests.timm_reference import randomized_reference_model, timm_forward  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("hub_timm_pth")  # one worker builds the checkpoint once
@@ -67,10 +67,6 @@ def server(checkpoint, tmp_path, monkeypatch):
     hub_server.stop()
 
 
-def _cached(tmp_path, *suffixes):
-    return sorted(str(p) for p in (tmp_path / "cache").rglob("*") if p.name.endswith(suffixes))
-
-
 def _model(checkpoint, **kwargs):
     size = checkpoint["size"]
     return kr.create_model(ROW, weights="imagenet", input_shape=(size, size, 3), **kwargs)
@@ -102,7 +98,7 @@ def test_imagenet_matches_timm_then_loads_offline_from_cache(server, checkpoint,
     assert server.dest.endswith(os.path.join("urls", os.path.basename(os.path.dirname(server.dest)),
                                              f"xception-{sha[:len(PUBLISHED)]}.pth"))
     assert cache.recorded_sha256(server.dest) == sha == cache.sha256_of(server.dest)
-    (converted,) = _cached(tmp_path, ".weights.h5")
+    (converted,) = cached_files(tmp_path, ".weights.h5")
     assert sha[:12] in converted  # named after the full hash of the source
 
     server.stop()
@@ -129,4 +125,4 @@ def test_file_not_matching_the_published_prefix_caches_nothing(server, checkpoin
     with pytest.raises(hub.ChecksumMismatchError, match=rf"does not start with {PUBLISHED}, the prefix published"):
         hub.download_weights(ROW)
     assert len(server.downloads()) == 1  # it was downloaded, then refused
-    assert _cached(tmp_path, ".pth", ".part", ".sha256", ".json", ".weights.h5") == []
+    assert cached_files(tmp_path, ".pth", ".part", ".sha256", ".json", ".weights.h5") == []

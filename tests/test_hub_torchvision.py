@@ -22,7 +22,7 @@ from keras_resfamily.convert import reference_name  # noqa: E402
 from keras_resfamily.hub import cache, registry, sources  # noqa: E402
 from keras_resfamily.hub.__main__ import main as hub_cli  # noqa: E402
 from keras_resfamily.hub.convert import head_prefixes  # noqa: E402
-from tests.hub_server import published_pth_hub  # noqa: E402
+from tests.hub_server import cached_files, outputs_close, published_pth_hub  # noqa: E402
 from tests.timm_reference import randomized_reference_model, timm_forward  # noqa: E402
 
 pytestmark = pytest.mark.xdist_group("hub_torchvision")  # one worker builds the checkpoint once
@@ -40,10 +40,6 @@ def _saved(state_dict):
     buffer = io.BytesIO()
     torch.save(state_dict, buffer)  # the zip layout torchvision's files use
     return buffer.getvalue()
-
-
-def _close(a, b):
-    return np.abs(np.asarray(a) - b).max() <= 1e-4 * max(1.0, np.abs(b).max())
 
 
 @pytest.fixture(scope="module")
@@ -67,10 +63,6 @@ def server(checkpoint, tmp_path, monkeypatch):
     hub_server.stop()
 
 
-def _cached(tmp_path, *suffixes):
-    return sorted(str(p) for p in (tmp_path / "cache").rglob("*") if p.name.endswith(suffixes))
-
-
 def _model(**kwargs):
     return kr.create_model(ROW, weights="imagenet", input_shape=(SIZE, SIZE, 3), **kwargs)
 
@@ -78,17 +70,17 @@ def _model(**kwargs):
 def test_imagenet_matches_torchvision_then_loads_offline_from_cache(server, checkpoint, tmp_path, monkeypatch):
     server.send_length = server.send_hash = False  # trusted on the published prefix and the parse alone
     model = _model(classifier_activation=None)
-    assert _close(model(checkpoint["images"], training=False), checkpoint["logits"])
+    assert outputs_close(model(checkpoint["images"], training=False), checkpoint["logits"])
     assert len(server.downloads()) == 1
     assert cache.recorded_sha256(server.dest) == _sha(checkpoint["data"]) == cache.sha256_of(server.dest)
-    (converted,) = _cached(tmp_path, ".weights.h5")
+    (converted,) = cached_files(tmp_path, ".weights.h5")
     assert _sha(checkpoint["data"])[:12] in converted  # named after the full hash of the source
 
     server.stop()
     monkeypatch.setenv("KERAS_RESFAMILY_OFFLINE", "1")
     converted_mtime = os.path.getmtime(converted)
     again = _model(classifier_activation=None)
-    assert _close(again(checkpoint["images"], training=False), checkpoint["logits"])
+    assert outputs_close(again(checkpoint["images"], training=False), checkpoint["logits"])
     assert os.path.getmtime(converted) == converted_mtime  # loaded, not converted again
 
 
@@ -96,7 +88,7 @@ def test_include_top_false_loads_without_the_classifier(server, checkpoint):
     """Without top the checkpoint's classifier.0 (the pooled head conv) and classifier.3 are skipped."""
     assert head_prefixes(kr.get_spec(ROW)) == ("classifier.0.", "classifier.3.")
     backbone = _model(include_top=False, pooling="avg")
-    assert _close(backbone(checkpoint["images"], training=False), checkpoint["pooled"])
+    assert outputs_close(backbone(checkpoint["images"], training=False), checkpoint["pooled"])
 
 
 def test_prefix_mismatch_caches_nothing(server, checkpoint, tmp_path):
@@ -104,7 +96,7 @@ def test_prefix_mismatch_caches_nothing(server, checkpoint, tmp_path):
     server.serve(checkpoint["other"], prefix=_sha(checkpoint["data"])[:8])
     with pytest.raises(hub.ChecksumMismatchError, match=r"does not start with [0-9a-f]{8}, the prefix published"):
         hub.download_weights(ROW)
-    assert _cached(tmp_path, ".pth", ".part", ".sha256") == []
+    assert cached_files(tmp_path, ".pth", ".part", ".sha256") == []
 
 
 class _System:
@@ -130,7 +122,7 @@ def test_malicious_pickle_with_the_published_prefix_is_rejected_unrun(server, ch
     with pytest.raises(hub.UnsafeCheckpointError):
         _model()
     assert not marker.exists()
-    assert _cached(tmp_path, ".pth", ".part", ".sha256", ".weights.h5") == []
+    assert cached_files(tmp_path, ".pth", ".part", ".sha256", ".weights.h5") == []
 
 
 def test_cached_pth_without_record_is_not_trusted(server, checkpoint, tmp_path, monkeypatch):
@@ -140,7 +132,7 @@ def test_cached_pth_without_record_is_not_trusted(server, checkpoint, tmp_path, 
     with pytest.raises(hub.WeightsNotCachedError, match="no recorded sha256") as info:
         _model()
     assert server.dest in str(info.value)
-    assert _cached(tmp_path, ".weights.h5") == []
+    assert cached_files(tmp_path, ".weights.h5") == []
 
     monkeypatch.delenv("KERAS_RESFAMILY_OFFLINE")  # online it is downloaded again and recorded
     path, sha = hub.download_weights(ROW)

@@ -10,7 +10,8 @@ import keras_resfamily as kr
 from keras_resfamily import hub
 from keras_resfamily.hub import cache, registry
 from keras_resfamily.hub.__main__ import main as hub_cli
-from tests.test_hub import REPO, SIZE, _cached_files, _close, fake_hub, resnet18  # noqa: F401 (fixtures)
+from tests.hub_server import cached_files, outputs_close
+from tests.test_hub import REPO, SIZE, fake_hub, resnet18  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.xdist_group("hub")
 FIX = "python -m keras_resfamily.hub download"
@@ -65,11 +66,11 @@ def test_mirror_without_length_or_hash_that_cuts_the_body(fake_hub, resnet18, tm
     fake_hub.cut_after, fake_hub.cuts = len(resnet18["data"]) // 2, 1
     with pytest.raises(hub.WeightsDownloadError, match="not a complete safetensors file.*nothing was cached"):
         hub.download_weights("ResNet18")
-    assert _cached_files(tmp_path, ".safetensors") == _cached_files(tmp_path, ".part") == []
-    assert _cached_files(tmp_path, ".sha256") == []
+    assert cached_files(tmp_path, ".safetensors") == cached_files(tmp_path, ".part") == []
+    assert cached_files(tmp_path, ".sha256") == []
 
     # A complete body that validates is used, but, checked by neither hash nor length, is not recorded.
-    assert _close(_model()(resnet18["images"], training=False), resnet18["logits"])
+    assert outputs_close(_model()(resnet18["images"], training=False), resnet18["logits"])
     assert cache.recorded_sha256(_dest()) is None
     _verify_fails_listing(_dest(), capsys)
 
@@ -83,7 +84,7 @@ def test_length_without_hash_is_recorded_only_after_validation(fake_hub, resnet1
     fake_hub.add(REPO, b"\x08" + b"\x00" * 7 + b"{}garbage")  # the right length, not safetensors
     with pytest.raises(hub.WeightsDownloadError, match="not a complete safetensors file"):
         hub.download_weights("ResNet18")
-    assert _cached_files(tmp_path, ".safetensors") == _cached_files(tmp_path, ".sha256") == []
+    assert cached_files(tmp_path, ".safetensors") == cached_files(tmp_path, ".sha256") == []
     fake_hub.add(REPO, resnet18["data"])
     path, sha = hub.download_weights("ResNet18")
     assert cache.recorded_sha256(path) == sha == hashlib.sha256(resnet18["data"]).hexdigest()
@@ -98,7 +99,7 @@ def test_unparsable_file_with_a_record_names_the_path_and_the_fix(fake_hub, resn
         _model()
     assert dest in str(info.value) and f"{FIX} ResNet18 a1_in1k" in str(info.value)
     assert cache.recorded_sha256(dest) is None  # no longer trusted: the next call downloads it again
-    assert _close(_model()(resnet18["images"], training=False), resnet18["logits"])
+    assert outputs_close(_model()(resnet18["images"], training=False), resnet18["logits"])
 
 
 def _flip_a_weight(path):
@@ -118,7 +119,7 @@ def _flip_a_weight(path):
 
 def test_bit_flipped_converted_weights_are_rebuilt_not_loaded(fake_hub, resnet18, tmp_path, monkeypatch, capsys):
     _model()
-    (converted,) = _cached_files(tmp_path, ".weights.h5")
+    (converted,) = cached_files(tmp_path, ".weights.h5")
     assert cache.recorded_sha256(converted) == cache.sha256_of(converted)
     _flip_a_weight(converted)
     out = _verify_fails_listing(converted, capsys, "ResNet18")
@@ -126,7 +127,7 @@ def test_bit_flipped_converted_weights_are_rebuilt_not_loaded(fake_hub, resnet18
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # rebuilt from the verified source, no network needed
     model = _model()
-    assert _close(model(resnet18["images"], training=False), resnet18["logits"])
+    assert outputs_close(model(resnet18["images"], training=False), resnet18["logits"])
     assert converted in capsys.readouterr().err  # the warning names the file
     assert cache.recorded_sha256(converted) == cache.sha256_of(converted)
     assert hub_cli(["verify"]) == 0
