@@ -102,14 +102,15 @@ def _status(path, source):
     a known hash (matching a published prefix) and a whole structure (an unrecorded one is never
     trusted nor loaded)."""
     expected = (source and source.sha256) or cache.recorded_sha256(path)
-    actual = cache.sha256_of(path)
+    published_md5 = source.md5 if source else None  # keras.applications' .h5 files
+    actual, md5 = cache.hashes_of(path, md5=bool(published_md5))
     if expected and actual != expected:
         return f"MISMATCH (expected {expected})", actual
     prefix = source and source.sha256_prefix
     if prefix and not actual.startswith(prefix):
         return f"MISMATCH (expected sha256 {prefix}..., published in the file name)", actual
-    if source and source.md5 and cache.md5_of(path) != source.md5:
-        return f"MISMATCH (expected md5 {source.md5}, published by keras.applications)", actual
+    if md5 != published_md5:
+        return f"MISMATCH (expected md5 {published_md5}, published by keras.applications)", actual
     problem = _checkpoint_problem(path)
     if problem:
         return problem, actual

@@ -124,19 +124,18 @@ def _unlock(handle):
 
 
 def sha256_of(path) -> str:
-    return _digest(path, hashlib.sha256())
+    return hashes_of(path)[0]
 
 
-def md5_of(path) -> str:
-    """What keras.applications publishes for its .h5 files (checked together with the recorded sha256)."""
-    return _digest(path, hashlib.md5(usedforsecurity=False))
-
-
-def _digest(path, digest) -> str:
+def hashes_of(path, md5=False):
+    """(sha256, md5 or None) of `path` in one read. The md5 is what keras.applications publishes for its .h5 files
+    (checked together with the recorded sha256)."""
+    digests = [hashlib.sha256()] + ([hashlib.md5(usedforsecurity=False)] if md5 else [])
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+            for digest in digests:
+                digest.update(chunk)
+    return digests[0].hexdigest(), (digests[1].hexdigest() if md5 else None)
 
 
 def recorded_sha256(path):

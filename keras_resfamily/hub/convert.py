@@ -19,11 +19,11 @@ import sys
 from keras_resfamily.convert import load_timm_state_dict, read_keras_h5, reference_name
 from keras_resfamily.hub import cache
 from keras_resfamily.hub.errors import CorruptWeightsError, download_command
-from keras_resfamily.hub.sources import TORCH_SUFFIX, is_keras_h5
+from keras_resfamily.hub.sources import CONVERTED_SUFFIX, TORCH_SUFFIX, is_keras_h5
 from keras_resfamily.hub.torch_pickle import load_torch_state_dict
 
 CONVERTER_VERSION = 1  # bump when the conversion changes, to invalidate converted files
-SUFFIX = ".weights.h5"
+SUFFIX = CONVERTED_SUFFIX
 
 
 def _is_torch(path) -> bool:

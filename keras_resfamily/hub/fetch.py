@@ -83,12 +83,12 @@ def _verified_cached(dest, source):
               f"{source.sha256_prefix}; removing it.")
         cache.forget(dest)
         return None
-    actual = cache.sha256_of(dest)
+    actual, md5 = cache.hashes_of(dest, md5=bool(source.md5))
     if actual != expected:
         _warn(f"cached {dest} has sha256 {actual}, expected {expected}; removing it.")
         cache.forget(dest)
         return None
-    if source.md5 and cache.md5_of(dest) != source.md5:  # a record written beside other bytes
+    if md5 != source.md5:  # a record written beside other bytes
         _warn(f"cached {dest} does not have the md5 {source.md5} keras.applications publishes; removing it.")
         cache.forget(dest)
         return None
@@ -144,7 +144,7 @@ def _download(source, dest, show_progress, command):
     except WeightsDownloadError as error:
         raise WeightsDownloadError(f"{error}\n{_by_hand(source, dest, command)}.") from None
     expected = source.sha256 or advertised
-    actual = cache.sha256_of(part)
+    actual, md5 = cache.hashes_of(part, md5=bool(source.md5))
     if expected and actual != expected:
         raise ChecksumMismatchError(
             f"The file downloaded from {url} has sha256 {actual}, but {expected} was expected "
@@ -157,7 +157,7 @@ def _download(source, dest, show_progress, command):
             f"{source.sha256_prefix}, the prefix published in its file name. It was deleted and nothing was "
             "cached; retry later, or report it if it persists."
         )
-    if source.md5 and cache.md5_of(part) != source.md5:
+    if md5 != source.md5:
         raise ChecksumMismatchError(
             f"The file downloaded from {url} does not have md5 {source.md5}, the hash keras.applications "
             "publishes for it. It was deleted and nothing was cached; retry later, or report it if it persists."
