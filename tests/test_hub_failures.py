@@ -162,6 +162,35 @@ def test_lock_file_and_the_folders_it_created_are_removed_on_release(empty_cache
     assert _tree(empty_cache) == []  # no lock file, and the folder it created is gone
 
 
+def test_lock_survives_a_cleanup_removing_the_parent_folder_while_it_creates_folders(empty_cache, monkeypatch):
+    """Another holder's release removes the empty folders it created; if it removes the parent just as this
+    call's os.makedirs creates the lock's folder (the parent checked, not yet used), mkdir fails with
+    FileNotFoundError. The lock must start over, then leave nothing on release (it created both folders)."""
+    parent = empty_cache / "models--x"
+    parent.mkdir()
+    path = str(parent / "main" / "file")
+    real_mkdir = os.mkdir
+    removed = []
+
+    def mkdir_after_a_cleanup(name, *args, **kwargs):
+        if not removed and os.fspath(name) == os.path.dirname(path):
+            os.rmdir(parent)  # the other holder's cleanup, between makedirs' check of the parent and its mkdir
+            removed.append(name)
+        return real_mkdir(name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir_after_a_cleanup)
+    with cache.file_lock(path):
+        assert removed and os.path.exists(path + ".lock")
+    assert _tree(empty_cache) == []
+
+
+def test_lock_under_a_dangling_link_raises_instead_of_retrying_forever(empty_cache):
+    (empty_cache / "home").symlink_to(empty_cache / "gone")
+    with pytest.raises(FileNotFoundError):
+        with cache.file_lock(str(empty_cache / "home" / "main" / "file")):
+            pass
+
+
 def test_download_command_draws_no_progress_bar_into_a_pipe(fake_hub, capsys):
     """`hub download` on a pipe or a file: the path and hash, no carriage returns (a terminal gets the bar)."""
     from keras_resfamily.hub.__main__ import main

@@ -33,6 +33,7 @@ HOME_ENV = "KERAS_RESFAMILY_HOME"
 OFFLINE_ENVS = ("KERAS_RESFAMILY_OFFLINE", "HF_HUB_OFFLINE")
 _TRUE = ("1", "true", "yes", "on")
 CHUNK = 1 << 20
+_FOLDER_ATTEMPTS = 20  # makedirs + open tries while other holders remove folders
 
 
 def cache_home() -> str:
@@ -57,8 +58,7 @@ def file_lock(path):
     removed file, or finds its folder gone, starts over on a new one: removing never admits two holders.
     """
     lock = path + ".lock"
-    created = _missing_folders(os.path.dirname(lock))
-    handle = _open_locked(lock)
+    handle, created = _open_locked(lock)
     try:
         yield
     finally:
@@ -83,19 +83,27 @@ def _missing_folders(folder):
 
 
 def _open_locked(lock):
-    """A handle holding the lock of the file now at `lock` (created with its folders if needed)."""
+    """(a handle holding the lock of the file now at `lock`, the folders created for it, deepest first)."""
+    folder = os.path.dirname(lock)
+    created = []
+    vanished = 0
     while True:
-        os.makedirs(os.path.dirname(lock), exist_ok=True)
+        # Another holder's release removes the empty folders it made: a folder may vanish between makedirs'
+        # check of its parent and its mkdir, or between makedirs and open. Start over then (a few times: a
+        # folder that can never be made, under a dangling link, raises).
+        created = list(dict.fromkeys(_missing_folders(folder) + created))
         try:
+            os.makedirs(folder, exist_ok=True)
             handle = open(lock, "a")
         except FileNotFoundError:
-            if os.path.isdir(os.path.dirname(lock)):
+            vanished += 1
+            if os.path.isdir(folder) or vanished == _FOLDER_ATTEMPTS:
                 raise
-            continue  # another process's cleanup removed the folder after makedirs
+            continue
         _lock(handle)
         try:
             if os.path.samestat(os.fstat(handle.fileno()), os.stat(lock)):
-                return handle
+                return handle, [f for f in created if os.path.isdir(f)]
         except FileNotFoundError:
             pass
         _unlock(handle)  # its holder removed this file on release: lock the one there now
