@@ -3,7 +3,8 @@
 For every model: images/second at batch 8, float32, CPU, with the same thread count for TensorFlow
 and PyTorch, as the median over `--runs` interleaved rounds (each round times one batch of every model,
 ours and timm's, in turn, after `--warmup` untimed calls of each); then the cost ratio time(model) /
-time(ResNet50) on each side. A name may end in ":deploy" for the inference
+time(ResNet50) on each side and ours / timm's cost, each the median (and quartiles) of its per-round ratios: calls
+made seconds apart share the machine's load of the moment. A name may end in ":deploy" for the inference
 form (keras_resfamily.deploy.reparameterize / timm's reparameterize_model).
 
     python3 benchmarks/attention_cost.py [--models ResNeSt50 SKResNeXt50_32x4d ...] [--size 160]
@@ -14,12 +15,15 @@ Not a test: numbers depend on the machine and its load.
 
 import argparse
 import os
+import statistics
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a checkout
 
-DEFAULT_MODELS = ["ResNet50", "ResNeSt50", "SKResNeXt50_32x4d", "Res2Net50_26w_4s", "RepVGG_B1", "RepVGG_B1:deploy"]
+# The attention variants, then plain ResNet-D models with the same stems and depths (what the attention adds).
+DEFAULT_MODELS = ["ResNeSt50", "SKResNeXt50_32x4d", "Res2Net50_26w_4s", "SEResNet50", "SKResNet50", "ECAResNet50D",
+                  "ECAResNet101D", "GCResNet50T", "ResNet50D", "ResNet101D", "RepVGG_B1", "RepVGG_B1:deploy"]
 BASELINE = "ResNet50"
 
 
@@ -93,7 +97,7 @@ def main():
     tf.config.threading.set_inter_op_parallelism_threads(1)
     import keras
 
-    from keras_resfamily.bench.stopwatch import interleaved
+    from keras_resfamily.bench.stopwatch import interleaved_rounds
 
     images = np.random.default_rng(0).normal(size=(args.batch, args.size, args.size, 3)).astype("float32")
     print(f"backend={keras.backend.backend()} batch={args.batch} size={args.size} threads={args.threads} "
@@ -104,15 +108,36 @@ def main():
         theirs = timm_timer(entry, images) if use_timm else None
         if theirs is not None:
             timers[entry, "timm"] = theirs
-    seconds = interleaved(timers, args.runs, args.warmup)
-    rows = {entry: (seconds[entry, "ours"], seconds.get((entry, "timm"))) for entry in models}
+    times = interleaved_rounds(timers, args.runs, args.warmup)
+    print(f"{'model':26s} {'keras img/s':>11s} {'x ResNet50 [quartiles]':>23s} {'timm img/s':>11s} "
+          f"{'x ResNet50 [quartiles]':>23s} {'ours / timm cost':>23s}")
+    for entry in models:
+        ours = _side(times, entry, "ours", args.batch)
+        if (entry, "timm") in times and (BASELINE, "timm") in times:
+            theirs = _side(times, entry, "timm", args.batch)
+            relative = _paired(*(_costs(times, entry, side) for side in ("ours", "timm")))
+        else:
+            theirs, relative = f"{'-':>11s} {'-':>23s}", "-"
+        print(f"{entry:26s} {ours} {theirs} {relative:>23s}")
 
-    base_ours, base_theirs = rows[BASELINE]
-    print(f"{'model':26s} {'keras img/s':>11s} {'x ResNet50':>10s} {'timm img/s':>11s} {'x ResNet50':>10s}")
-    for entry, (ours, theirs) in rows.items():
-        timm_cols = (f"{args.batch / theirs:11.1f} {theirs / base_theirs:10.2f}"
-                     if theirs is not None and base_theirs is not None else f"{'-':>11s} {'-':>10s}")
-        print(f"{entry:26s} {args.batch / ours:11.1f} {ours / base_ours:10.2f} {timm_cols}")
+
+def _costs(times, entry, side):
+    """time(entry) / time(ResNet50) in each round."""
+    return [t / base for t, base in zip(times[entry, side], times[BASELINE, side])]
+
+
+def _paired(numerators, denominators):
+    """Per-round ratios: median [quartiles]."""
+    from keras_resfamily.bench.stopwatch import paired_ratios  # after TensorFlow's import: see main
+
+    median, q1, q3 = paired_ratios(numerators, denominators)
+    return f"{median:.3f} [{q1:.3f}-{q3:.3f}]"
+
+
+def _side(times, entry, side, batch):
+    """img/s (median round) and the per-round cost against ResNet50: median [quartiles]."""
+    img_s = batch / statistics.median(times[entry, side])
+    return f"{img_s:11.1f} {_paired(times[entry, side], times[BASELINE, side]):>23s}"
 
 
 if __name__ == "__main__":

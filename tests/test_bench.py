@@ -106,3 +106,13 @@ def test_interleaved_rounds_call_every_timer_once_per_round_in_turn():
     assert seconds == {"a": 2.0, "b": 5.0}  # medians of the timed rounds only
     with pytest.raises(ValueError, match="rounds must be >= 1"):
         interleaved({}, rounds=0, warmup=0)
+
+
+def test_paired_ratios_cancel_load_that_drifts_between_rounds():
+    from keras_resfamily.bench.stopwatch import paired_ratios
+
+    load = [1.0, 1.1, 3.0, 2.9, 1.2]  # the machine slows down mid-run, then recovers
+    assert paired_ratios([1.5 * x for x in load], load) == pytest.approx((1.5, 1.5, 1.5))  # every round says 1.5
+    assert paired_ratios([4.0, 1.0, 2.0, 3.0], [1.0] * 4) == (2.5, 1.75, 3.25)  # median, quartiles
+    with pytest.raises(ValueError, match="received 2 and 1 values"):
+        paired_ratios([1.0, 2.0], [1.0])

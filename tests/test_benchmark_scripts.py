@@ -34,11 +34,21 @@ def test_grouped_conv_formulations_agree():
 
 
 def test_attention_cost_table():
-    out = _run("attention_cost.py", "--models", "ResNeSt14", "RepVGG_A0:deploy", "--size", "32", "--batch", "1",
-               "--runs", "1", "--warmup", "0", "--threads", "1", "--no-timm")
+    out = _run("attention_cost.py", "--models", "ResNeSt14", "RepVGG_A0:deploy", "GCResNet50", "--size", "32",
+               "--batch", "1", "--runs", "3", "--warmup", "0", "--threads", "1")
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:]}
-    assert list(rows) == ["ResNet50", "ResNeSt14", "RepVGG_A0:deploy"], out
-    assert rows["ResNet50"][:2] != ["-"] and rows["ResNet50"][1] == "1.00" and rows["ResNeSt14"][2:] == ["-", "-"]
+    assert list(rows) == ["ResNet50", "ResNeSt14", "RepVGG_A0:deploy", "GCResNet50"], out
+    # img/s, cost [quartiles] on each side, then ours / timm's cost [quartiles]: all per-round ratios
+    assert rows["ResNet50"][1:3] == ["1.000", "[1.000-1.000]"] and rows["ResNet50"][4:] == ["1.000", "[1.000-1.000]"] * 2
+    for name in ("ResNeSt14", "RepVGG_A0:deploy"):
+        ours, q_ours, timm, q_timm, relative, q_relative = map(_ratio_or_quartiles, rows[name][1:3] + rows[name][4:])
+        assert q_ours[0] <= ours <= q_ours[1] and q_timm[0] <= timm <= q_timm[1], out
+        assert q_relative[0] <= relative <= q_relative[1] and relative > 0, out
+    assert rows["GCResNet50"][3:] == ["-", "-", "-"], out  # no timm model of its own
+
+
+def _ratio_or_quartiles(cell):
+    return tuple(map(float, cell.strip("[]").split("-"))) if cell.startswith("[") else float(cell)
 
 
 def _markdown_tables(out):

@@ -22,7 +22,12 @@ def median_seconds(run, warmup, runs):
 
 
 def interleaved(timers, rounds, warmup, settle=0.0):
-    """{key: median seconds} of `rounds` rounds, each calling every timer once, in turn (drift on a shared
+    """{key: median seconds} of `interleaved_rounds`."""
+    return {key: statistics.median(values) for key, values in interleaved_rounds(timers, rounds, warmup, settle).items()}
+
+
+def interleaved_rounds(timers, rounds, warmup, settle=0.0):
+    """{key: [seconds of each round]} of `rounds` rounds, each calling every timer once, in turn (drift on a shared
     machine then spreads over all of them instead of favouring whoever ran first).
 
     A timer times its own call and returns its seconds; `warmup` untimed calls of each timer come first
@@ -39,4 +44,20 @@ def interleaved(timers, rounds, warmup, settle=0.0):
         for key, timer in timers.items():
             time.sleep(settle)
             times[key].append(timer())
-    return {key: statistics.median(values) for key, values in times.items()}
+    return times
+
+
+def paired_ratios(numerators, denominators):
+    """(median, first quartile, third quartile) of the per-round ratios of two timers' `interleaved_rounds`.
+
+    A ratio within one round compares calls made seconds apart, so load that drifts over the run cancels; the
+    ratio of the two medians does not pair them.
+    """
+    if len(numerators) != len(denominators) or not numerators:
+        raise ValueError(f"Paired ratios need two equally long, non-empty series; received {len(numerators)} and "
+                         f"{len(denominators)} values.")
+    ratios = sorted(n / d for n, d in zip(numerators, denominators))
+    if len(ratios) == 1:
+        return ratios[0], ratios[0], ratios[0]
+    q1, median, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
+    return median, q1, q3
