@@ -52,10 +52,13 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BENCH = os.path.join(ROOT, "keras_resfamily", "bench")
 MODELS = ("ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2",
-          "MobileNetV2", "MobileNetV3Large", "EfficientNetB0", "InceptionV3", "InceptionResNetV2", "Xception",
-          "DenseNet121", "DPN68b", "ShuffleNetV2_x1_0",  # these two: no keras.applications model
+          "MobileNet", "MobileNetV2", "MobileNetV3Large", "MobileNetV3Small",
+          *(f"EfficientNetB{i}" for i in range(8)), "InceptionV3", "InceptionResNetV2", "Xception",
+          "DenseNet121", "DenseNet169", "DenseNet201",
+          "DPN68b", "ShuffleNetV2_x1_0",  # these two: no keras.applications model
           "KerasResNet50V2", "KerasResNet101V2", "KerasResNet152V2")  # keras.applications' ResNetV2 network
-APPLICATION_OPTIONS = {"MobileNetV3Large": {"include_preprocessing": False}}  # ours takes normalised input too
+# Ours takes normalised input too.
+APPLICATION_OPTIONS = {name: {"include_preprocessing": False} for name in ("MobileNetV3Large", "MobileNetV3Small")}
 # Depthwise layers of MobileNetV2 / EfficientNetB0 at 224: "HxWxC:kernel:stride".
 SHAPES = ("112x112x32:3:1", "112x112x96:3:2", "56x56x144:3:1", "28x28x240:5:1", "14x14x480:3:1",
           "14x14x672:5:2", "7x7x1152:5:1")

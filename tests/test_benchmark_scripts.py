@@ -39,7 +39,8 @@ def test_attention_cost_table():
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[2:]}
     assert list(rows) == ["ResNet50", "ResNeSt14", "RepVGG_A0:deploy", "GCResNet50"], out
     # img/s, cost [quartiles] on each side, then ours / timm's cost [quartiles]: all per-round ratios
-    assert rows["ResNet50"][1:3] == ["1.000", "[1.000-1.000]"] and rows["ResNet50"][4:] == ["1.000", "[1.000-1.000]"] * 2
+    same = ["1.000", "[1.000-1.000]"]
+    assert rows["ResNet50"][1:3] == same and rows["ResNet50"][4:] == same * 2
     for name in ("ResNeSt14", "RepVGG_A0:deploy"):
         ours, q_ours, timm, q_timm, relative, q_relative = map(_ratio_or_quartiles, rows[name][1:3] + rows[name][4:])
         assert q_ours[0] <= ours <= q_ours[1] and q_timm[0] <= timm <= q_timm[1], out
@@ -125,3 +126,21 @@ def test_gpu_speed_runs_keras_on_jax_and_timm_in_one_process(tmp_path):
     assert list(report["infer"]) == ["ours ResNet50 (Keras/JAX XLA, mixed_bfloat16)", "timm resnet50 eager (channels_last, bf16 autocast)"], report
     for result in report["infer"].values():
         assert 0 < result["min_img_s"] <= result["img_s"] <= result["max_img_s"], result
+
+
+def test_applications_speed_covers_every_model_keras_applications_also_ships():
+    """The speed comparison cannot silently skip a registered model that has a keras.applications twin."""
+    import importlib.util
+
+    import keras
+
+    import keras_resfamily as kr
+
+    spec = importlib.util.spec_from_file_location("applications_speed", os.path.join(ROOT, "benchmarks",
+                                                                                     "applications_speed.py"))
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    shared = {name for name in kr.list_models()
+              if hasattr(keras.applications, script.applications_name(kr.get_spec(name)))}
+    assert shared - set(script.MODELS) == set()
+    assert {"ResNet50", "MobileNetV3Small", "EfficientNetB7", "DenseNet201", "KerasResNet50V2"} <= shared

@@ -23,7 +23,8 @@ def median_seconds(run, warmup, runs):
 
 def interleaved(timers, rounds, warmup, settle=0.0):
     """{key: median seconds} of `interleaved_rounds`."""
-    return {key: statistics.median(values) for key, values in interleaved_rounds(timers, rounds, warmup, settle).items()}
+    rounds_of = interleaved_rounds(timers, rounds, warmup, settle)
+    return {key: statistics.median(values) for key, values in rounds_of.items()}
 
 
 def interleaved_rounds(timers, rounds, warmup, settle=0.0):
