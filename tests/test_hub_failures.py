@@ -1,6 +1,7 @@
 """A download that fails (no network, timeout, HTTP error, a cut body) says how to get the file in by
 hand, as offline mode does, and leaves the cache exactly as it was: no folders, lock or partial file."""
 
+import errno
 import os
 import socket
 import threading
@@ -184,6 +185,26 @@ def test_lock_survives_a_cleanup_removing_the_parent_folder_while_it_creates_fol
     assert _tree(empty_cache) == []
 
 
+def test_lock_survives_its_folder_made_and_removed_by_others_inside_makedirs(empty_cache, monkeypatch):
+    """Seen in a full run: another waiter makes the lock's folder just before this call's mkdir (FileExistsError),
+    then a releasing holder removes it before makedirs checks that it is a folder, and makedirs raises
+    FileExistsError for a folder that does not exist. The lock must start over."""
+    path = str(empty_cache / "models--x" / "main" / "file")
+    real_mkdir = os.mkdir
+    raced = []
+
+    def mkdir_made_and_removed_by_others(name, *args, **kwargs):
+        if not raced and os.fspath(name) == os.path.dirname(path):
+            raced.append(name)  # made by another waiter, removed by a holder's cleanup before makedirs' isdir check
+            raise FileExistsError(errno.EEXIST, "File exists", name)
+        return real_mkdir(name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir_made_and_removed_by_others)
+    with cache.file_lock(path):
+        assert raced and os.path.exists(path + ".lock")
+    assert _tree(empty_cache) == []
+
+
 def test_lock_under_a_dangling_link_raises_instead_of_retrying_forever(empty_cache):
     (empty_cache / "home").symlink_to(empty_cache / "gone")
     with pytest.raises(FileNotFoundError):
@@ -199,3 +220,10 @@ def test_download_command_draws_no_progress_bar_into_a_pipe(fake_hub, capsys):
     assert main(["download", "ResNet18"]) == 0
     captured = capsys.readouterr()
     assert "\r" not in captured.err + captured.out and captured.out.startswith(_dest())
+
+
+def test_lock_where_a_file_takes_the_folders_place_raises(empty_cache):
+    (empty_cache / "models--x").write_text("not a folder")
+    with pytest.raises((FileExistsError, NotADirectoryError)):
+        with cache.file_lock(str(empty_cache / "models--x" / "main" / "file")):
+            pass

@@ -88,16 +88,17 @@ def _open_locked(lock):
     created = []
     vanished = 0
     while True:
-        # Another holder's release removes the empty folders it made: a folder may vanish between makedirs'
-        # check of its parent and its mkdir, or between makedirs and open. Start over then (a few times: a
-        # folder that can never be made, under a dangling link, raises).
+        # Other waiters make these folders and holders' releases remove them, so inside makedirs or before open a
+        # folder can vanish (FileNotFoundError) or be made by another and then removed before makedirs checks it
+        # (FileExistsError for no folder). Start over then; a few times only, so a folder that can never be made
+        # (under a dangling link, or a file in its place) raises.
         created = list(dict.fromkeys(_missing_folders(folder) + created))
         try:
             os.makedirs(folder, exist_ok=True)
             handle = open(lock, "a")
-        except FileNotFoundError:
+        except (FileNotFoundError, FileExistsError):
             vanished += 1
-            if os.path.isdir(folder) or vanished == _FOLDER_ATTEMPTS:
+            if vanished == _FOLDER_ATTEMPTS:
                 raise
             continue
         _lock(handle)
