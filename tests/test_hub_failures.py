@@ -163,6 +163,21 @@ def test_lock_file_and_the_folders_it_created_are_removed_on_release(empty_cache
     assert _tree(empty_cache) == []  # no lock file, and the folder it created is gone
 
 
+def _race_in_mkdir(monkeypatch, folder, race):
+    """Make os.mkdir call `race(folder)` once, just before it makes `folder` (what another process did in between);
+    returns the list that records that it ran."""
+    real_mkdir, raced = os.mkdir, []
+
+    def mkdir(name, *args, **kwargs):
+        if not raced and os.fspath(name) == folder:
+            raced.append(name)
+            race(name)
+        return real_mkdir(name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    return raced
+
+
 def test_lock_survives_a_cleanup_removing_the_parent_folder_while_it_creates_folders(empty_cache, monkeypatch):
     """Another holder's release removes the empty folders it created; if it removes the parent just as this
     call's os.makedirs creates the lock's folder (the parent checked, not yet used), mkdir fails with
@@ -170,18 +185,9 @@ def test_lock_survives_a_cleanup_removing_the_parent_folder_while_it_creates_fol
     parent = empty_cache / "models--x"
     parent.mkdir()
     path = str(parent / "main" / "file")
-    real_mkdir = os.mkdir
-    removed = []
-
-    def mkdir_after_a_cleanup(name, *args, **kwargs):
-        if not removed and os.fspath(name) == os.path.dirname(path):
-            os.rmdir(parent)  # the other holder's cleanup, between makedirs' check of the parent and its mkdir
-            removed.append(name)
-        return real_mkdir(name, *args, **kwargs)
-
-    monkeypatch.setattr(os, "mkdir", mkdir_after_a_cleanup)
+    raced = _race_in_mkdir(monkeypatch, os.path.dirname(path), lambda name: os.rmdir(parent))
     with cache.file_lock(path):
-        assert removed and os.path.exists(path + ".lock")
+        assert raced and os.path.exists(path + ".lock")
     assert _tree(empty_cache) == []
 
 
@@ -190,16 +196,11 @@ def test_lock_survives_its_folder_made_and_removed_by_others_inside_makedirs(emp
     then a releasing holder removes it before makedirs checks that it is a folder, and makedirs raises
     FileExistsError for a folder that does not exist. The lock must start over."""
     path = str(empty_cache / "models--x" / "main" / "file")
-    real_mkdir = os.mkdir
-    raced = []
 
-    def mkdir_made_and_removed_by_others(name, *args, **kwargs):
-        if not raced and os.fspath(name) == os.path.dirname(path):
-            raced.append(name)  # made by another waiter, removed by a holder's cleanup before makedirs' isdir check
-            raise FileExistsError(errno.EEXIST, "File exists", name)
-        return real_mkdir(name, *args, **kwargs)
+    def made_and_removed_by_others(name):
+        raise FileExistsError(errno.EEXIST, "File exists", name)
 
-    monkeypatch.setattr(os, "mkdir", mkdir_made_and_removed_by_others)
+    raced = _race_in_mkdir(monkeypatch, os.path.dirname(path), made_and_removed_by_others)
     with cache.file_lock(path):
         assert raced and os.path.exists(path + ".lock")
     assert _tree(empty_cache) == []
@@ -212,6 +213,13 @@ def test_lock_under_a_dangling_link_raises_instead_of_retrying_forever(empty_cac
             pass
 
 
+def test_lock_where_a_file_takes_the_folders_place_raises(empty_cache):
+    (empty_cache / "models--x").write_text("not a folder")
+    with pytest.raises((FileExistsError, NotADirectoryError)):
+        with cache.file_lock(str(empty_cache / "models--x" / "main" / "file")):
+            pass
+
+
 def test_download_command_draws_no_progress_bar_into_a_pipe(fake_hub, capsys):
     """`hub download` on a pipe or a file: the path and hash, no carriage returns (a terminal gets the bar)."""
     from keras_resfamily.hub.__main__ import main
@@ -220,10 +228,3 @@ def test_download_command_draws_no_progress_bar_into_a_pipe(fake_hub, capsys):
     assert main(["download", "ResNet18"]) == 0
     captured = capsys.readouterr()
     assert "\r" not in captured.err + captured.out and captured.out.startswith(_dest())
-
-
-def test_lock_where_a_file_takes_the_folders_place_raises(empty_cache):
-    (empty_cache / "models--x").write_text("not a folder")
-    with pytest.raises((FileExistsError, NotADirectoryError)):
-        with cache.file_lock(str(empty_cache / "models--x" / "main" / "file")):
-            pass

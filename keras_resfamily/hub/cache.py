@@ -86,7 +86,7 @@ def _open_locked(lock):
     """(a handle holding the lock of the file now at `lock`, the folders created for it, deepest first)."""
     folder = os.path.dirname(lock)
     created = []
-    vanished = 0
+    races = 0
     while True:
         # Other waiters make these folders and holders' releases remove them, so inside makedirs or before open a
         # folder can vanish (FileNotFoundError) or be made by another and then removed before makedirs checks it
@@ -97,8 +97,8 @@ def _open_locked(lock):
             os.makedirs(folder, exist_ok=True)
             handle = open(lock, "a")
         except (FileNotFoundError, FileExistsError):
-            vanished += 1
-            if vanished == _FOLDER_ATTEMPTS:
+            races += 1
+            if races == _FOLDER_ATTEMPTS:
                 raise
             continue
         _lock(handle)
